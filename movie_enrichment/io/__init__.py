@@ -1,0 +1,1 @@
+"""What touches files and the network: the database source and sink, checkpoints, the TMDB client."""

@@ -1,0 +1,207 @@
+"""The movie database file: reading it once, telling its format, and writing it back in the same format."""
+
+import dataclasses
+import json
+import logging
+import re
+from typing import Any, Iterable, Iterator
+
+import apache_beam as beam
+import orjson
+from apache_beam.io.filesystems import FileSystems
+
+_LOGGER = logging.getLogger(__name__)
+
+FORMAT_OBJECT = "object"  # {"Title": {...}, ...}: the users' main format
+FORMAT_ARRAY = "array"  # [{...}, {...}]
+FORMAT_JSONL = "jsonl"  # one JSON value per line
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+
+
+class DatabaseError(ValueError):
+    """A fatal problem with the database file; its message is one line that names the problem."""
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """The input database as read once: its raw bytes and how to write it back the same way."""
+
+    path: str
+    data: bytes
+    format: str
+    bom: bool = False
+    indent: int | None = None  # None: compact
+
+
+def read_bytes(path: str) -> bytes:
+    """Reads a whole file through Beam's FileSystems, with one clear error for each way it can fail."""
+    try:
+        if not FileSystems.exists(path):
+            raise DatabaseError(f"input file not found: {path}")
+        with FileSystems.open(path) as handle:
+            return handle.read()
+    except IsADirectoryError:
+        raise DatabaseError(f"input is a directory, not a file: {path}") from None
+    except PermissionError:
+        raise DatabaseError(f"input file is not readable (permission denied): {path}") from None
+    except DatabaseError:
+        raise
+    except OSError as error:
+        if "directory" in str(error).lower():
+            raise DatabaseError(f"input is a directory, not a file: {path}") from None
+        raise DatabaseError(f"cannot read input {path}: {error.strerror or error}") from None
+
+
+def _detect_indent(data: bytes) -> int | None:
+    match = re.match(rb"[\[{]\r?\n( +|\t)", data)
+    if not match:
+        return None
+    return len(match.group(1)) if match.group(1) != b"\t" else 2
+
+
+def _decode_error(path: str, error: orjson.JSONDecodeError, line_offset: int = 0) -> DatabaseError:
+    reason = error.msg if hasattr(error, "msg") else str(error)
+    where = ""
+    if getattr(error, "lineno", None):
+        where = f" at line {error.lineno + line_offset}, column {error.colno}"
+    return DatabaseError(f"input is not valid JSON{where}: {reason} ({path})")
+
+
+def _describe(value: Any) -> str:
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, Any]]]:
+    """Parses the database bytes into (key, record) pairs, keeping what is needed to write it back alike.
+
+    Raises:
+        DatabaseError: the file is empty, not JSON, not UTF-8, or holds no movie records.
+    """
+    bom = data.startswith(_UTF8_BOM)
+    body = data[len(_UTF8_BOM):] if bom else data
+    stripped = body.strip()
+    if not stripped:
+        raise DatabaseError(f"input is empty: {path}")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DatabaseError(f"input is not valid UTF-8 (byte offset {error.start}): {path}") from None
+
+    if path.endswith(_JSONL_SUFFIXES):
+        return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        # Several JSON values one per line is JSON Lines, whatever the file is called.
+        if stripped[:1] == b"{" and "trailing" in str(error).lower():
+            return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
+        raise _decode_error(path, error) from None
+
+    indent = _detect_indent(stripped)
+    if isinstance(value, dict):
+        items = list(value.items())
+        fmt = FORMAT_OBJECT
+    elif isinstance(value, list):
+        items = [(str(index), record) for index, record in enumerate(value)]
+        fmt = FORMAT_ARRAY
+    else:
+        raise DatabaseError(
+            f"input must be a JSON object keyed by title, a JSON array of movies or JSON Lines, "
+            f"but it is {_describe(value)}: {path}")
+    if items and not any(isinstance(record, dict) for _, record in items):
+        kinds = sorted({_describe(record) for _, record in items})
+        raise DatabaseError(
+            f"input holds no movie records: every record is {' or '.join(kinds)}, not an object: {path}")
+    return Snapshot(path, data, fmt, bom, indent), items
+
+
+def _parse_jsonl(path: str, body: bytes) -> list[tuple[str, Any]]:
+    items = []
+    for number, line in enumerate(body.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append((str(len(items)), orjson.loads(line)))
+        except orjson.JSONDecodeError as error:
+            raise DatabaseError(
+                f"input is not valid JSON Lines at line {number}: {getattr(error, 'msg', error)} ({path})"
+            ) from None
+    if not items:
+        raise DatabaseError(f"input is empty: {path}")
+    if not any(isinstance(record, dict) for _, record in items):
+        raise DatabaseError(f"input holds no movie records: no line is a JSON object: {path}")
+    return items
+
+
+def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
+    """Reads and parses a database file once."""
+    return parse_snapshot(path, read_bytes(path))
+
+
+def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> bytes:
+    """Writes (key, record) pairs back in the snapshot's format, indentation and byte-order mark."""
+    if snapshot.format == FORMAT_JSONL:
+        body = b"".join(orjson.dumps(record) + b"\n" for _, record in items)
+    else:
+        value: Any = dict(items) if snapshot.format == FORMAT_OBJECT else [record for _, record in items]
+        if snapshot.indent is None:
+            body = orjson.dumps(value)
+        elif snapshot.indent == 2:
+            body = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        else:
+            # orjson only indents by two; other widths are rare enough to afford the stdlib.
+            body = json.dumps(value, indent=snapshot.indent, ensure_ascii=False).encode("utf-8")
+        body += b"\n"
+    return (_UTF8_BOM if snapshot.bom else b"") + body
+
+
+def apply_patches(items: Iterable[tuple[str, Any]], patches: dict[str, dict]) -> Iterator[tuple[str, Any]]:
+    """Yields the records in their order, each patched record with the patch's top-level fields set."""
+    for key, record in items:
+        patch = patches.get(key)
+        if patch and isinstance(record, dict):
+            record = {**record, **patch}
+        yield key, record
+
+
+class _ReadDatabaseFn(beam.DoFn):
+    """Reads the whole file once, in a DoFn rather than beam.Create, so the data never travels in the graph."""
+
+    SNAPSHOT = "snapshot"
+
+    def process(self, path: str) -> Iterable[Any]:
+        snapshot, items = load(path)
+        _LOGGER.info("Read %d records (%s format) from %s", len(items), snapshot.format, path)
+        yield beam.pvalue.TaggedOutput(self.SNAPSHOT, snapshot)
+        yield from items
+
+
+class ReadMovieDatabase(beam.PTransform):
+    """Reads the movie database once.
+
+    Args:
+        path: the database file, any path Beam's FileSystems can open.
+
+    Returns a DoOutputsTuple: the main output of (key, record) pairs and `snapshot`, one `Snapshot`
+    that the sink needs to write the file back in the same format.
+    """
+
+    def __init__(self, path: str):
+        super().__init__()
+        self._path = path
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "Path" >> beam.Create([self._path])
+            | "Parse" >> beam.ParDo(_ReadDatabaseFn()).with_outputs(_ReadDatabaseFn.SNAPSHOT, main="records"))

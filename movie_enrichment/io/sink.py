@@ -1,0 +1,168 @@
+"""The database sink: one output file, written beside the target, the old one backed up, then an atomic rename."""
+
+import datetime
+import logging
+import os
+import uuid
+from typing import Iterable
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.localfilesystem import LocalFileSystem
+
+from movie_enrichment.io import database
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class SinkError(OSError):
+    """The output could not be written; the previous output is untouched."""
+
+
+def is_local(path: str) -> bool:
+    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
+
+
+def _fsync(path: str) -> None:
+    """Makes a local file or folder durable, so that a power cut cannot leave the renamed file empty."""
+    if not is_local(path):
+        return  # object stores publish an object whole or not at all
+    flags = os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_dir(path: str) -> None:
+    """Creates a folder if it is missing (FileSystems.mkdirs refuses an existing one)."""
+    if not FileSystems.exists(path):
+        try:
+            FileSystems.mkdirs(path)
+        except OSError:
+            if not FileSystems.exists(path):
+                raise
+
+
+def atomic_write(path: str, data: bytes, mime_type: str = "application/json") -> None:
+    """Writes `data` to a temporary file beside `path`, flushes it, then renames it onto `path`."""
+    directory, name = FileSystems.split(path)
+    temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
+    try:
+        with FileSystems.create(temp, mime_type=mime_type, compression_type=CompressionTypes.UNCOMPRESSED) as out:
+            out.write(data)
+        _fsync(temp)
+        FileSystems.rename([temp], [path])
+        if is_local(path):
+            _fsync(directory or ".")
+    except Exception:
+        try:
+            if FileSystems.exists(temp):
+                FileSystems.delete([temp])
+        except Exception:  # pylint: disable=broad-except
+            _LOGGER.warning("Could not remove the temporary file %s", temp)
+        raise
+
+
+def backup_name(output: str, when: datetime.datetime) -> str:
+    """`movies.json` -> `movies.20261125T121314123456Z.json`: sortable, one per run."""
+    name = FileSystems.split(output)[1]
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stamp = when.strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stem}.{stamp}.{ext}" if ext else f"{stem}.{stamp}"
+
+
+def _prune_backups(backup_dir: str, output: str, keep: int) -> None:
+    if keep <= 0:
+        return
+    name = FileSystems.split(output)[1]
+    stem = name.rpartition(".")[0] or name
+    pattern = FileSystems.join(backup_dir, f"{stem}.*Z*")
+    matches = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    if len(matches) > keep:
+        FileSystems.delete(matches[:-keep])
+
+
+def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int = 10) -> str | None:
+    """Replaces `output` with `data` safely and returns the backup path of the previous output, if any.
+
+    The order is the point: the new file is complete and flushed before anything else happens, the previous
+    output is copied into the backups before it is replaced, and the replacement is a single rename.
+    """
+    directory = FileSystems.split(output)[0]
+    if directory and not FileSystems.exists(directory):
+        raise SinkError(f"output folder does not exist: {directory}")
+    backup = None
+    if FileSystems.exists(output):
+        ensure_dir(backup_dir)
+        backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
+        FileSystems.copy([output], [backup])
+        _fsync(backup)
+    atomic_write(output, data)
+    if backup:
+        try:
+            _prune_backups(backup_dir, output, keep_backups)
+        except Exception as error:  # pylint: disable=broad-except
+            _LOGGER.warning("Could not prune old backups in %s: %s", backup_dir, error)
+    return backup
+
+
+class _WriteDatabaseFn(beam.DoFn):
+    def __init__(self, output: str, backup_dir: str, keep_backups: int):
+        self._output = output
+        self._backup_dir = backup_dir
+        self._keep_backups = keep_backups
+
+    def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
+        patches = dict(patches)
+        _, items = database.parse_snapshot(snapshot.path, snapshot.data)
+        unknown = set(patches) - {key for key, _ in items}
+        if unknown:
+            raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
+        data = database.serialize(snapshot, database.apply_patches(items, patches))
+        backup = write_database(self._output, self._backup_dir, data, self._keep_backups)
+        _LOGGER.info("Wrote %d records (%d updated) to %s", len(items), len(patches), self._output)
+        yield {"output": self._output, "backup": backup, "records": len(items), "updated": len(patches)}
+
+
+class WriteDatabase(beam.PTransform):
+    """Writes ONE database file: every input record in its order, with the patches' top-level fields set.
+
+    Args:
+        snapshot: the single-element PCollection of `database.Snapshot` from `ReadMovieDatabase`.
+        output: the file to replace, any FileSystems path.
+        backup_dir: where the previous output is copied, with a UTC timestamp in its name.
+        keep_backups: how many backups of this output to keep (0 keeps all).
+
+    Input: (key, patch) pairs, where a patch is a dict of top-level fields. Output: one dict that says what
+    was written. The patches are a side input of the single snapshot element, so the file is written once,
+    after every patch has arrived, and also when there is no patch at all.
+    """
+
+    def __init__(self, snapshot, output: str, backup_dir: str, keep_backups: int = 10):
+        super().__init__()
+        self._snapshot = snapshot
+        self._output = output
+        self._backup_dir = backup_dir
+        self._keep_backups = keep_backups
+
+    def expand(self, patches):
+        return self._snapshot | "Write" >> beam.ParDo(
+            _WriteDatabaseFn(self._output, self._backup_dir, self._keep_backups),
+            patches=beam.pvalue.AsIter(patches))
+
+
+def default_backup_dir(output: str) -> str:
+    directory = FileSystems.split(output)[0]
+    return FileSystems.join(directory, "backups") if directory else "backups"
+
+
+def beside(output: str, suffix: str) -> str:
+    """A path beside the output named after it: `db/movies.json` -> `db/movies.json<suffix>`."""
+    directory, name = FileSystems.split(output)
+    return FileSystems.join(directory, name + suffix) if directory else name + suffix
+

@@ -1,0 +1,276 @@
+"""The TMDB v3 client: one pooled session, urllib3 retries that honour Retry-After, timeouts and a rate limit."""
+
+import dataclasses
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
+# What the details call appends, per enricher; one request then feeds every enricher.
+APPEND_FOR = {"metadata": ("credits", "external_ids"), "images": ("images",)}
+_RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class TmdbError(Exception):
+    """A request failed after every retry; the movie is marked failed and the run goes on."""
+
+
+class TmdbAuthError(TmdbError):
+    """TMDB rejected the key: fatal for the run, since every further request would fail the same way."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TmdbSettings:
+    """Everything a client needs, picklable so that it travels with the DoFns to other processes.
+
+    Args:
+        api_key: a v3 API key (sent as `api_key`) or a v4 read-access token (a JWT, sent as a Bearer header).
+        base_url: the API root, `https://api.themoviedb.org/3` or a compatible server.
+        max_requests_per_second: this process's share of the run's request rate.
+        max_concurrency: requests in flight at once in this process.
+        timeout: seconds to wait for a connection and for each read.
+        retries: attempts after the first, for connection errors, timeouts, 429 and 5xx.
+    """
+
+    api_key: str
+    base_url: str = DEFAULT_BASE_URL
+    max_requests_per_second: float = 40.0
+    max_concurrency: int = 16
+    timeout: float = 10.0
+    retries: int = 5
+    backoff: float = 0.5
+    language: str | None = None
+
+    def __repr__(self) -> str:  # never print the key
+        return f"TmdbSettings(base_url={self.base_url!r}, rps={self.max_requests_per_second})"
+
+    @property
+    def is_bearer_token(self) -> bool:
+        # v4 read-access tokens are JWTs: three base64 parts; v3 keys are 32 hex digits.
+        return self.api_key.count(".") == 2 and len(self.api_key) > 40
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Removes a secret, and any api_key parameter, from a message or URL before it is logged or stored."""
+    if secret:
+        text = text.replace(secret, "***")
+    return re.sub(r"(api_key=)[^&\s'\"]+", r"\1***", text)
+
+
+class RateLimiter:
+    """A token bucket shared by every thread of a process; the burst is one token, so spacing is even."""
+
+    def __init__(self, rate: float):
+        self._interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+_SHARED_LOCK = threading.Lock()
+_LIMITERS: dict[tuple[str, float], RateLimiter] = {}
+_SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+def _shared_limiter(base_url: str, rate: float) -> RateLimiter:
+    """One limiter per process and API, whatever the number of DoFn instances and threads."""
+    with _SHARED_LOCK:
+        return _LIMITERS.setdefault((base_url, rate), RateLimiter(rate))
+
+
+def _shared_semaphore(base_url: str, size: int) -> threading.BoundedSemaphore:
+    with _SHARED_LOCK:
+        return _SEMAPHORES.setdefault((base_url, size), threading.BoundedSemaphore(max(1, size)))
+
+
+@dataclasses.dataclass
+class ClientStats:
+    """Counts kept across threads; the DoFns turn them into Beam counters from their own thread."""
+
+    requests: int = 0  # every attempt sent, retries included
+    retries: int = 0
+    throttled: int = 0  # 429 answers
+    errors: int = 0  # requests that failed after all retries
+    by_endpoint: dict = dataclasses.field(default_factory=dict)
+
+    def snapshot(self) -> dict:
+        return {"requests": self.requests, "retries": self.retries, "throttled": self.throttled,
+                "errors": self.errors}
+
+
+class _CountingRetry(Retry):
+    """urllib3's Retry, which also counts each retry and 429 into the client's stats."""
+
+    stats: Any = None  # ClientStats, set by the client
+    lock: Any = None
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.stats, retry.lock = self.stats, self.lock
+        return retry
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if self.stats is not None:
+            with self.lock:
+                self.stats.retries += 1
+                self.stats.requests += 1
+                if response is not None and response.status == 429:
+                    self.stats.throttled += 1
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+_PATH_KIND = [
+    (re.compile(r"^/search/movie"), "search/movie"),
+    (re.compile(r"^/find/"), "find"),
+    (re.compile(r"^/movie/\d+/images"), "movie/images"),
+    (re.compile(r"^/movie/\d+$"), "movie"),
+    (re.compile(r"^/configuration"), "configuration"),
+]
+
+
+class TmdbClient:
+    """A TMDB client used as a context manager: it opens its session on entry and closes it on exit.
+
+    Args:
+        settings: a `TmdbSettings`.
+    """
+
+    def __init__(self, settings: TmdbSettings):
+        self.settings = settings
+        self.stats = ClientStats()
+        self._lock = threading.Lock()
+        self._session: requests.Session | None = None
+        self._limiter = _shared_limiter(settings.base_url, settings.max_requests_per_second)
+        self._in_flight = _shared_semaphore(settings.base_url, settings.max_concurrency)
+
+    def __enter__(self) -> "TmdbClient":
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def open(self) -> None:
+        retry = _CountingRetry(
+            total=self.settings.retries, connect=self.settings.retries, read=self.settings.retries,
+            status=self.settings.retries, backoff_factor=self.settings.backoff, backoff_max=30,
+            status_forcelist=_RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+            respect_retry_after_header=True, raise_on_status=False)
+        retry.stats, retry.lock = self.stats, self._lock
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self.settings.max_concurrency),
+                              max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update({"Accept": "application/json", "User-Agent": "movie-enrichment/0.1"})
+        if self.settings.is_bearer_token:
+            session.headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        self._session = session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- the calls ---------------------------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict | None:
+        """GETs a JSON object; None for 404. Raises TmdbAuthError on 401, TmdbError once retries are spent."""
+        if self._session is None:
+            raise RuntimeError("TmdbClient used before open()")
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        if self.settings.language:
+            query.setdefault("language", self.settings.language)
+        if not self.settings.is_bearer_token:
+            query["api_key"] = self.settings.api_key
+        url = self.settings.base_url.rstrip("/") + path
+        # urllib3 retries transport faults and 429/5xx; a body cut off mid-JSON arrives as a 200 and is
+        # retried here, once per remaining attempt.
+        last_error = "no attempt"
+        for attempt in range(1 + min(2, self.settings.retries)):
+            self._limiter.acquire()
+            with self._in_flight:
+                with self._lock:
+                    self.stats.requests += 1
+                    kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
+                    self.stats.by_endpoint[kind] = self.stats.by_endpoint.get(kind, 0) + 1
+                try:
+                    response = self._session.get(
+                        url, params=query, timeout=(min(self.settings.timeout, 10.0), self.settings.timeout))
+                    body = response.content
+                except requests.RequestException as error:
+                    self._count_error()
+                    raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
+            if response.status_code == 401:
+                raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                self._count_error()
+                raise TmdbError(f"HTTP {response.status_code} from {kind} after retries: {_message(body)}")
+            try:
+                value = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                last_error = f"invalid JSON body from {kind} ({len(body)} bytes)"
+                with self._lock:
+                    self.stats.retries += 1
+                continue
+            if not isinstance(value, dict):
+                last_error = f"unexpected JSON from {kind}: not an object"
+                continue
+            return value
+        self._count_error()
+        raise TmdbError(last_error)
+
+    def _count_error(self) -> None:
+        with self._lock:
+            self.stats.errors += 1
+
+    def configuration(self) -> dict:
+        body = self.get("/configuration")
+        if not body:
+            raise TmdbError("no /configuration")
+        return body
+
+    def search_movie(self, query: str, year: int | None = None) -> list[dict]:
+        body = self.get("/search/movie", {"query": query, "include_adult": "false", "year": year})
+        return list((body or {}).get("results") or [])
+
+    def find_by_imdb(self, imdb_id: str) -> list[dict]:
+        body = self.get(f"/find/{imdb_id}", {"external_source": "imdb_id"})
+        return list((body or {}).get("movie_results") or [])
+
+    def movie_details(self, tmdb_id: int, append: tuple[str, ...] = ()) -> dict | None:
+        params: dict[str, Any] = {}
+        if append:
+            params["append_to_response"] = ",".join(append)
+        if "images" in append:
+            # Without it, TMDB filters images by `language` and drops the language-less backdrops.
+            params["include_image_language"] = "en,null"
+        return self.get(f"/movie/{int(tmdb_id)}", params)
+
+
+def _message(body: bytes) -> str:
+    try:
+        value = orjson.loads(body)
+        return str(value.get("status_message") or value)[:200]
+    except Exception:  # pylint: disable=broad-except
+        return body[:80].decode("utf-8", "replace")

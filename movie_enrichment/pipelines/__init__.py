@@ -1,0 +1,1 @@
+"""Assembly and launch: options, the pipeline graph, the command line."""

@@ -1,0 +1,110 @@
+"""The command-line options: a PipelineOptions subclass, so every Beam option works beside ours."""
+
+import argparse
+import os
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from movie_enrichment.transforms.selection import ENRICHERS, REPROCESS_MODES
+
+
+class OptionsError(ValueError):
+    """A bad option; its message is one line."""
+
+
+def _enrichers(value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [n for n in names if n not in ENRICHERS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"--enrich takes {', '.join(ENRICHERS)} or both, comma-separated; got {value!r}")
+    return names
+
+
+def _positive(kind):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+    return parse
+
+
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
+    return number
+
+
+_IMAGE_SIZE = r"^(w\d{1,4}|h\d{1,4}|original)$"
+
+
+def _image_size(value: str) -> str:
+    import re
+    if not re.match(_IMAGE_SIZE, value):
+        raise argparse.ArgumentTypeError(f"expected a TMDB image size such as w500 or original, got {value!r}")
+    return value
+
+
+class EnrichmentOptions(PipelineOptions):
+    """This project's options. Paths are anything Beam's FileSystems opens (local, gs://, s3://)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        files = parser.add_argument_group("movie database")
+        files.add_argument("--input", help="the movie database: a JSON object keyed by title, a JSON array of "
+                           "movies, or JSON Lines (required)")
+        files.add_argument("--output", help="where the enriched database goes (default: the input, in place)")
+        files.add_argument("--backup_dir", help="where the previous output is copied before it is replaced "
+                           "(default: backups/ beside the output)")
+        files.add_argument("--keep_backups", type=int, default=10,
+                           help="backups of this output to keep, oldest removed first; 0 keeps all (default 10)")
+        files.add_argument("--failures", help="JSON Lines list of failed enrichments "
+                           "(default: <output>.failures.jsonl)")
+
+        work = parser.add_argument_group("what to enrich")
+        work.add_argument("--enrich", type=_enrichers, default=ENRICHERS,
+                          help="metadata,images (default), metadata or images")
+        work.add_argument("--reprocess", choices=REPROCESS_MODES, default="missing",
+                          help="which movies get requests: missing (default: never enriched, or failed), "
+                          "failed, not_found (with ambiguous), stale (see --stale_after), all")
+        work.add_argument("--stale_after", type=_positive(float), default=None,
+                          help="with --reprocess stale: redo outcomes older than this many days")
+        work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
+        work.add_argument("--poster_size", type=_image_size, default="w500", help="TMDB poster size (default w500)")
+        work.add_argument("--backdrop_size", type=_image_size, default="w1280",
+                          help="TMDB backdrop size (default w1280)")
+
+        api = parser.add_argument_group("TMDB API")
+        api.add_argument("--tmdb_api_key", default=None,
+                         help="a v3 API key or a v4 read-access token (default: the TMDB_API_KEY environment "
+                         "variable, which keeps it out of your shell history)")
+        api.add_argument("--tmdb_base_url", default="https://api.themoviedb.org/3",
+                         help="the API root (default https://api.themoviedb.org/3)")
+        api.add_argument("--max_requests_per_second", type=_non_negative, default=40.0,
+                         help="request rate for the whole run, all workers together; 0 = unlimited (default 40)")
+        api.add_argument("--max_concurrency", type=_positive(int), default=16,
+                         help="requests in flight at once per worker process (default 16)")
+        api.add_argument("--http_timeout", type=_positive(float), default=10.0,
+                         help="seconds to wait for a connection and for each read (default 10)")
+        api.add_argument("--http_retries", type=int, default=5,
+                         help="retries of a request after a network error, 429 or 5xx (default 5)")
+        api.add_argument("--language", default=None, help="TMDB language for texts, e.g. en-US (default: TMDB's)")
+
+        run = parser.add_argument_group("checkpoints and runs")
+        run.add_argument("--batch_size", type=_positive(int), default=200,
+                         help="movies per lookup batch and per checkpoint file (default 200)")
+        run.add_argument("--checkpoint_dir", help="where finished batches are kept until the database is written "
+                         "(default: <output>.checkpoints beside the output)")
+        run.add_argument("--log_level", default="WARNING", help="logging level (default WARNING)")
+
+
+def api_key(options: EnrichmentOptions) -> str | None:
+    return options.tmdb_api_key or os.environ.get("TMDB_API_KEY") or None

@@ -1,0 +1,1 @@
+"""What turns movies into enriched movies: selection, matching, enrichment DoFns."""

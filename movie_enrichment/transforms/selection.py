@@ -1,0 +1,79 @@
+"""Which movies a run enriches, and with which enrichers: the `--reprocess` and `--titles` rules."""
+
+import dataclasses
+import datetime
+import hashlib
+from typing import Any, Iterable
+
+import orjson
+
+ENRICHERS = ("metadata", "images")
+OWN_FIELDS = ("tmdb", "images", "enrichment")  # what this tool writes into a record
+
+REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "all")
+OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "failed", "invalid"
+
+
+def fingerprint(record: Any) -> str:
+    """A digest of the user's own fields, so a checkpoint is reused only for the record it was made from."""
+    own = {k: v for k, v in record.items() if k not in OWN_FIELDS} if isinstance(record, dict) else record
+    return hashlib.blake2b(orjson.dumps(own, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+
+
+def parse_time(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Selector:
+    """Decides, per record, which enrichers to run.
+
+    Args:
+        enrichers: the requested enrichers (`--enrich`).
+        mode: one of REPROCESS_MODES (`--reprocess`).
+        stale_before: with mode `stale`, outcomes older than this are redone.
+        titles: with `--titles`, only these keys (or record titles) are considered.
+    """
+
+    enrichers: tuple[str, ...] = ENRICHERS
+    mode: str = "missing"
+    stale_before: datetime.datetime | None = None
+    titles: frozenset[str] | None = None
+
+    def _wanted(self, outcome: Any) -> bool:
+        status = outcome.get("status") if isinstance(outcome, dict) else None
+        if self.mode == "all":
+            return True
+        if self.mode == "missing":
+            # No outcome yet, or a transient failure; a definite not_found is redone only when asked.
+            return status is None or status == FAILED
+        if self.mode == "failed":
+            return status == FAILED
+        if self.mode == "not_found":
+            return status in (NOT_FOUND, AMBIGUOUS)
+        if self.mode == "stale":
+            when = parse_time(outcome.get("updated_at")) if isinstance(outcome, dict) else None
+            return status is None or when is None or (self.stale_before is not None and when < self.stale_before)
+        raise ValueError(f"unknown reprocess mode: {self.mode}")
+
+    def needed(self, key: str, record: Any) -> tuple[str, ...]:
+        """The enrichers this record needs in this run; empty when it passes through untouched."""
+        if self.titles is not None:
+            title = record.get("title") if isinstance(record, dict) else None
+            if key not in self.titles and not (isinstance(title, str) and title in self.titles):
+                return ()
+        if not isinstance(record, dict):
+            return ()  # kept as it is; nothing can be recorded in it
+        done = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
+        return tuple(e for e in self.enrichers if self._wanted(done.get(e)))
+
+
+def read_titles(lines: Iterable[str]) -> frozenset[str]:
+    """One key per line; blank lines and lines starting with # are skipped."""
+    return frozenset(s for s in (line.strip() for line in lines) if s and not s.startswith("#"))

@@ -1,0 +1,25 @@
+"""Packaging, also usable as Beam's --setup_file so remote workers install the same package."""
+
+import setuptools
+
+setuptools.setup(
+    name="movie-enrichment",
+    version="0.1.0",
+    description="Enrich a movie database JSON file with TMDB metadata and images, as an Apache Beam pipeline",
+    packages=setuptools.find_packages(include=["movie_enrichment", "movie_enrichment.*"]),
+    package_data={"movie_enrichment.testing": ["data/*.json"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "apache-beam>=2.60,<3",
+        "requests>=2.31",
+        "urllib3>=2",
+        "orjson>=3.9",
+        "filelock>=3.13",
+    ],
+    extras_require={
+        "test": ["pytest>=7"],
+        # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
+        "bench": ["google-api-core", "psutil"],
+    },
+    entry_points={"console_scripts": ["movie-enrich=movie_enrichment.pipelines.launch:main"]},
+)
