@@ -1,6 +1,7 @@
 """The command line: parse and check the options, take the lock, run the pipeline, report, clean up."""
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import logging
@@ -10,6 +11,7 @@ import time
 from typing import Any, Sequence
 
 import apache_beam as beam
+import filelock
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
@@ -261,10 +263,38 @@ class RunSummary:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _one_run_at_a_time(output: str):
+    """Holds an OS lock beside a local output for the whole run.
+
+    filelock's flock-based lock is released by the kernel when its process dies, so a lock left by a killed
+    run is simply taken over, never obeyed forever.
+    """
+    if not sink.is_local(output):
+        _LOGGER.warning("Cannot lock %s (not a local path): make sure no other run writes it", output)
+        yield
+        return
+    lock = filelock.FileLock(os.path.abspath(output) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise FatalError(f"another run is already enriching {output} (lock {lock.lock_file} is held); "
+                         "wait for it to finish", EXIT_BUSY) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def run(argv: Sequence[str] | None = None) -> RunSummary:
     """Runs one enrichment and returns its summary. Raises FatalError for anything that stops it."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _, o, config = resolve(argv)
+    with _one_run_at_a_time(config.output):
+        return _run_locked(argv, o, config)
+
+
+def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig) -> RunSummary:
     level = logging.getLevelName(o.log_level.upper())
     if not isinstance(level, int):
         raise FatalError(f"bad option: --log_level {o.log_level!r} is not a logging level", EXIT_USAGE)
