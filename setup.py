@@ -15,6 +15,8 @@ setuptools.setup(
         "urllib3>=2",
         "orjson>=3.9",
         "filelock>=3.13",
+        "requests-cache>=1.2",
+        "tqdm>=4.66",
     ],
     extras_require={
         "test": ["pytest>=7"],

@@ -1,6 +1,7 @@
 """The TMDB v3 client: one pooled session, urllib3 retries that honour Retry-After, timeouts and a rate limit."""
 
 import dataclasses
+import datetime
 import logging
 import re
 import threading
@@ -11,6 +12,8 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from movie_enrichment.io import progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class TmdbSettings:
     retries: int = 5
     backoff: float = 0.5
     language: str | None = None
+    cache_path: str | None = None  # an SQLite file for requests-cache; None: no cache
+    cache_days: float = 7.0
 
     def __repr__(self) -> str:  # never print the key
         return f"TmdbSettings(base_url={self.base_url!r}, rps={self.max_requests_per_second})"
@@ -109,11 +114,12 @@ class ClientStats:
     retries: int = 0
     throttled: int = 0  # 429 answers
     errors: int = 0  # requests that failed after all retries
+    cache_hits: int = 0
     by_endpoint: dict = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> dict:
         return {"requests": self.requests, "retries": self.retries, "throttled": self.throttled,
-                "errors": self.errors}
+                "errors": self.errors, "cache_hits": self.cache_hits}
 
 
 class _CountingRetry(Retry):
@@ -129,11 +135,12 @@ class _CountingRetry(Retry):
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if self.stats is not None:
+            throttled = int(response is not None and response.status == 429)
             with self.lock:
                 self.stats.retries += 1
                 self.stats.requests += 1
-                if response is not None and response.status == 429:
-                    self.stats.throttled += 1
+                self.stats.throttled += throttled
+            progress.add(retries=1, requests=1, throttled=throttled)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
@@ -175,7 +182,7 @@ class TmdbClient:
             status_forcelist=_RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True, raise_on_status=False)
         retry.stats, retry.lock = self.stats, self._lock
-        session = requests.Session()
+        session = self._new_session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self.settings.max_concurrency),
                               max_retries=retry)
         session.mount("http://", adapter)
@@ -184,6 +191,18 @@ class TmdbClient:
         if self.settings.is_bearer_token:
             session.headers["Authorization"] = f"Bearer {self.settings.api_key}"
         self._session = session
+
+    def _new_session(self) -> requests.Session:
+        if not self.settings.cache_path:
+            return requests.Session()
+        # requests-cache keeps responses in SQLite (WAL: readers never block the writer; busy_timeout: several
+        # threads and processes wait for each other instead of failing). The key is one of its default
+        # ignored parameters: it is neither part of the cache key nor stored.
+        import requests_cache
+        backend = requests_cache.SQLiteCache(self.settings.cache_path, wal=True, busy_timeout=60_000)
+        return requests_cache.CachedSession(
+            backend=backend, expire_after=datetime.timedelta(days=self.settings.cache_days),
+            allowable_codes=(200, 404), allowable_methods=("GET",), stale_if_error=False)
 
     def close(self) -> None:
         if self._session is not None:
@@ -204,17 +223,33 @@ class TmdbClient:
         url = self.settings.base_url.rstrip("/") + path
         # urllib3 retries transport faults and 429/5xx; a body cut off mid-JSON arrives as a 200 and is
         # retried here, once per remaining attempt.
+        kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
+        timeout = (min(self.settings.timeout, 10.0), self.settings.timeout)
+        if self.settings.cache_path:
+            # A cached answer costs no request, so it must not wait for the rate limiter either.
+            cached = self._session.get(url, params=query, timeout=timeout, only_if_cached=True)
+            if cached.status_code != 504:
+                with self._lock:
+                    self.stats.cache_hits += 1
+                progress.add(cache_hits=1)
+                if cached.status_code == 404:
+                    return None
+                try:
+                    value = orjson.loads(cached.content)
+                    if isinstance(value, dict):
+                        return value
+                except orjson.JSONDecodeError:
+                    pass  # a damaged entry: ask the API again
         last_error = "no attempt"
-        for attempt in range(1 + min(2, self.settings.retries)):
+        for _ in range(1 + min(2, self.settings.retries)):
             self._limiter.acquire()
             with self._in_flight:
                 with self._lock:
                     self.stats.requests += 1
-                    kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
                     self.stats.by_endpoint[kind] = self.stats.by_endpoint.get(kind, 0) + 1
+                progress.add(requests=1)
                 try:
-                    response = self._session.get(
-                        url, params=query, timeout=(min(self.settings.timeout, 10.0), self.settings.timeout))
+                    response = self._session.get(url, params=query, timeout=timeout)
                     body = response.content
                 except requests.RequestException as error:
                     self._count_error()
@@ -230,8 +265,10 @@ class TmdbClient:
                 value = orjson.loads(body)
             except orjson.JSONDecodeError:
                 last_error = f"invalid JSON body from {kind} ({len(body)} bytes)"
+                self._forget(url, query)
                 with self._lock:
                     self.stats.retries += 1
+                progress.add(retries=1)
                 continue
             if not isinstance(value, dict):
                 last_error = f"unexpected JSON from {kind}: not an object"
@@ -239,6 +276,15 @@ class TmdbClient:
             return value
         self._count_error()
         raise TmdbError(last_error)
+
+    def _forget(self, url: str, query: dict) -> None:
+        """Drops a cached copy of a bad body, so the retry reaches the API."""
+        cache = getattr(self._session, "cache", None)
+        if cache is not None:
+            try:
+                cache.delete(requests=[requests.Request("GET", url, params=query).prepare()])
+            except Exception:  # pylint: disable=broad-except
+                pass
 
     def _count_error(self) -> None:
         with self._lock:

@@ -8,9 +8,11 @@ from typing import Any, Iterable
 import apache_beam as beam
 import orjson
 
-from movie_enrichment.io import checkpoints, database, sink
+from apache_beam.metrics import Metrics
+
+from movie_enrichment.io import checkpoints, database, progress, sink
 from movie_enrichment.io.tmdb import TmdbSettings
-from movie_enrichment.transforms.enrich import EnrichMovies
+from movie_enrichment.transforms.enrich import NAMESPACE, EnrichMovies
 from movie_enrichment.transforms.selection import Selector, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class SelectMoviesFn(beam.DoFn):
 
     def __init__(self, selector: Selector):
         self._selector = selector
+        self._resumed = Metrics.counter(NAMESPACE, "resumed")
 
     def process(self, element: tuple[str, Any], resumed: dict) -> Iterable[Any]:
         key, record = element
@@ -56,9 +59,12 @@ class SelectMoviesFn(beam.DoFn):
             return
         hit = resumed.get(key) if resumed else None
         if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
+            self._resumed.inc()
+            progress.add(selected=1, done=1)
             yield beam.pvalue.TaggedOutput(self.RESUMED, (key, {
                 **hit, "enrichers": list(needed), "prior": record.get("enrichment")}))
             return
+        progress.add(selected=1)
         yield key, (record, needed)
 
 

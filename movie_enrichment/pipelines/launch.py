@@ -2,22 +2,23 @@
 
 import argparse
 import contextlib
-import dataclasses
 import io
 import logging
 import os
 import sys
+import tempfile
 import time
-from typing import Any, Sequence
+from typing import Sequence, TextIO
 
 import apache_beam as beam
 import filelock
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
-from movie_enrichment.io import database, sink
+from movie_enrichment.io import database, progress, sink
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings, redact
+from movie_enrichment.pipelines import dry_run, report
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig, build_pipeline, stale_before
 from movie_enrichment.transforms.enrich import NAMESPACE
@@ -100,12 +101,15 @@ def _uses_local_engine(options: PipelineOptions) -> bool:
     return runner is None or runner in ("DirectRunner", "FnApiRunner", "SwitchingDirectRunner")
 
 
-def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOptions, RunConfig]:
+def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOptions, RunConfig, bool]:
+    """Parses and checks the options; returns them with the run's config and whether this is a dry run."""
+    dry_run_flag = opts.DRY_RUN_FLAG in argv
+    argv = [a for a in argv if a != opts.DRY_RUN_FLAG]
     options, o = parse_options(argv)
     if not o.input:
         raise FatalError("missing --input: the movie database to enrich", EXIT_USAGE)
     key = opts.api_key(o)
-    if not key:
+    if not key and not dry_run_flag:
         raise FatalError("no TMDB API key: set TMDB_API_KEY or pass --tmdb_api_key "
                          "(a key is free at themoviedb.org, under Settings > API)", EXIT_USAGE)
     if o.reprocess == "stale" and o.stale_after is None:
@@ -120,10 +124,12 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOption
             raise FatalError(f"cannot read --titles {o.titles}: {error}", EXIT_USAGE) from None
     processes = _process_count(options)
     settings = TmdbSettings(
-        api_key=key, base_url=o.tmdb_base_url.rstrip("/"),
+        api_key=key or "", base_url=o.tmdb_base_url.rstrip("/"),
         max_requests_per_second=(o.max_requests_per_second / processes) if o.max_requests_per_second else 0.0,
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
-        language=o.language)
+        language=o.language,
+        cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
+        cache_days=o.http_cache_days)
     config = RunConfig(
         input=o.input, output=output,
         backup_dir=o.backup_dir or sink.default_backup_dir(output),
@@ -134,7 +140,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOption
                           titles=titles),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups)
-    return options, o, config
+    return options, o, config, dry_run_flag
 
 
 def _pipeline_options(argv: Sequence[str]) -> PipelineOptions:
@@ -213,54 +219,13 @@ def _counters(result) -> dict[str, int]:
     return totals
 
 
-def _newest_backup(config: RunConfig, before: set[str]) -> str | None:
-    if not FileSystems.exists(config.backup_dir):
-        return None
-    stem = FileSystems.split(config.output)[1].rpartition(".")[0] or FileSystems.split(config.output)[1]
-    found = FileSystems.match([FileSystems.join(config.backup_dir, f"{stem}.*Z*")])[0].metadata_list
-    new = sorted(m.path for m in found if m.path not in before)
-    return new[-1] if new else None
-
-
 def _backups(config: RunConfig) -> set[str]:
     if not FileSystems.exists(config.backup_dir):
         return set()
-    stem = FileSystems.split(config.output)[1].rpartition(".")[0] or FileSystems.split(config.output)[1]
-    return {m.path for m in FileSystems.match([FileSystems.join(config.backup_dir, f"{stem}.*Z*")])[0].metadata_list}
-
-
-@dataclasses.dataclass
-class RunSummary:
-    output: str
-    backup: str | None
-    failures: str | None
-    counters: dict[str, int]
-    elapsed: float
-    enrichers: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def table(self) -> str:
-        c = self.counters
-        lines = [f"{'enricher':<10} {'ok':>7} {'not_found':>10} {'ambiguous':>10} {'failed':>7} {'invalid':>8}"]
-        for enricher in self.enrichers:
-            lines.append(f"{enricher:<10} " + " ".join(
-                f"{c.get(f'{enricher}_{s}', 0):>{w}}" for s, w in
-                (("ok", 7), ("not_found", 10), ("ambiguous", 10), ("failed", 7), ("invalid", 8))))
-        looked_up = sum(c.get(f"lookup_{s}", 0) for s in ("ok", "not_found", "ambiguous", "failed", "invalid"))
-        requests = c.get("requests", 0)
-        lines.append(f"requests {requests} ({requests / looked_up:.2f} per movie looked up), "
-                     f"retries {c.get('retries', 0)}, 429s {c.get('throttled', 0)}, "
-                     f"resumed from checkpoints {c.get('resumed', 0)}" if looked_up else
-                     f"requests {requests}, retries {c.get('retries', 0)}, 429s {c.get('throttled', 0)}")
-        rate = requests / self.elapsed if self.elapsed else 0.0
-        lines.append(f"elapsed {self.elapsed:.1f} s, {rate:.1f} requests/s")
-        lines.append(f"output   {self.output}")
-        lines.append(f"backup   {self.backup or '(none: there was no previous output)'}")
-        if self.failures:
-            lines.append(f"failures {self.failures}")
-        return "\n".join(lines)
+    name = FileSystems.split(config.output)[1]
+    stem = name.rpartition(".")[0] or name
+    pattern = FileSystems.join(config.backup_dir, f"{stem}.*Z*")
+    return {m.path for m in FileSystems.match([pattern])[0].metadata_list}
 
 
 @contextlib.contextmanager
@@ -286,70 +251,130 @@ def _one_run_at_a_time(output: str):
         lock.release()
 
 
-def run(argv: Sequence[str] | None = None) -> RunSummary:
-    """Runs one enrichment and returns its summary. Raises FatalError for anything that stops it."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    _, o, config = resolve(argv)
-    with _one_run_at_a_time(config.output):
-        return _run_locked(argv, o, config)
-
-
-def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig) -> RunSummary:
-    level = logging.getLevelName(o.log_level.upper())
+def _set_log_level(name: str) -> int:
+    level = logging.getLevelName(name.upper())
     if not isinstance(level, int):
-        raise FatalError(f"bad option: --log_level {o.log_level!r} is not a logging level", EXIT_USAGE)
+        raise FatalError(f"bad option: --log_level {name!r} is not a logging level", EXIT_USAGE)
     logging.getLogger().setLevel(level)
     if level > logging.INFO:
         # Beam logs a failing DoFn's traceback several times over; the launcher reports it in one line.
         logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
+    return level
+
+
+def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> report.RunSummary | None:
+    """Runs one enrichment (or a dry run, or the watch loop). Raises FatalError for anything that stops it."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    stdout = stdout or sys.stdout
+    _, o, config, is_dry_run = resolve(argv)
+    argv = [a for a in argv if a != opts.DRY_RUN_FLAG]
+    level = _set_log_level(o.log_level)
+    if is_dry_run:
+        dry_run.describe(config, o.max_requests_per_second, stdout)
+        return None
     _check_paths(config)
+    if o.watch:
+        from movie_enrichment.pipelines import watch
+        with _one_run_at_a_time(config.output):
+            watch.watch(o.watch, o.watch_interval, lambda: _run_locked(argv, o, config, level), config, stdout)
+        return None
     _check_input(config.input)
-    started = time.monotonic()
+    with _one_run_at_a_time(config.output):
+        return _run_locked(argv, o, config, level)
+
+
+def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, level: int) -> report.RunSummary:
+    started, started_at = time.monotonic(), report.now_iso()
     before = _backups(config)
     options = _pipeline_options(argv)
-    quiet = level > logging.INFO
     real_stderr = sys.stderr
-    try:
-        if quiet:
-            # Beam's SDK worker prints a failing bundle's traceback straight to stderr; the launcher says it
-            # once, in one line, below.
-            sys.stderr = io.StringIO()
-        pipeline = beam.Pipeline(runner=_runner(options), options=options)
-        build_pipeline(pipeline, config)
-        result = pipeline.run()
-        result.wait_until_finish()
-    except FatalError:
-        raise
-    except Exception as error:  # pylint: disable=broad-except
-        fatal = _root_error(error)
-        if fatal:
-            raise fatal from None
-        raise FatalError(f"the pipeline failed: {redact(str(error).splitlines()[0], config.settings.api_key)}"
-                         " (rerun with --log_level INFO for details)") from None
-    finally:
-        sys.stderr = real_stderr
+    progress.TRACKER.reset()
+    with tempfile.TemporaryDirectory(prefix="movie-enrich-progress-") as spill_dir:
+        # Worker processes (multi_processing, or a runner's local workers) inherit these and spill counts there.
+        os.environ[progress.ENV_DIR] = spill_dir
+        os.environ[progress.ENV_DIR + "_PID"] = str(os.getpid())
+        try:
+            with report.ProgressDisplay(o.progress, o.progress_interval, real_stderr, spill_dir):
+                if level > logging.INFO:
+                    # Beam's SDK worker prints a failing bundle's traceback straight to stderr; the launcher
+                    # says it once, in one line.
+                    sys.stderr = io.StringIO()
+                pipeline = beam.Pipeline(runner=_runner(options), options=options)
+                build_pipeline(pipeline, config)
+                result = pipeline.run()
+                result.wait_until_finish()
+        except FatalError:
+            raise
+        except Exception as error:  # pylint: disable=broad-except
+            fatal = _root_error(error)
+            if fatal:
+                raise fatal from None
+            first = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error),
+                           config.settings.api_key)
+            raise FatalError(f"the pipeline failed: {first} (rerun with --log_level INFO for details)") from None
+        finally:
+            sys.stderr = real_stderr
+            os.environ.pop(progress.ENV_DIR, None)
+            os.environ.pop(progress.ENV_DIR + "_PID", None)
     # The database is written: only now may the checkpoints go.
     if config.checkpoint_dir:
         CheckpointStore(config.checkpoint_dir).clear()
-    failures = config.failures if FileSystems.exists(config.failures) else None
-    return RunSummary(output=config.output, backup=_newest_backup(config, before), failures=failures,
-                      counters=_counters(result), elapsed=time.monotonic() - started,
-                      enrichers=config.selector.enrichers)
+    new_backups = sorted(_backups(config) - before)
+    summary = report.RunSummary(
+        output=config.output, backup=new_backups[-1] if new_backups else None,
+        failures=config.failures if FileSystems.exists(config.failures) else None,
+        report=o.report or sink.beside(config.output, ".report.json"),
+        counters=_counters(result), elapsed=time.monotonic() - started, enrichers=config.selector.enrichers,
+        started_at=started_at)
+    try:
+        report.write_report(summary.report, summary)
+    except Exception as error:  # pylint: disable=broad-except
+        _LOGGER.warning("Could not write the report %s: %s", summary.report, error)
+        summary.report = None
+    return summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         force=True)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in argv or "--help" in argv:
+        print_help(sys.stdout)
+        return EXIT_OK
+    if "--help_beam" in argv:
+        parser = argparse.ArgumentParser(prog="movie-enrich", add_help=False)
+        for cls in _all_option_classes():
+            if cls is not opts.EnrichmentOptions:
+                try:
+                    cls._add_argparse_args(parser)  # pylint: disable=protected-access
+                except argparse.ArgumentError:
+                    pass
+        parser.print_help(sys.stdout)
+        return EXIT_OK
     try:
         summary = run(argv)
-    except FatalError as error:
+    except (FatalError, database.DatabaseError, sink.SinkError) as error:
         print(f"movie-enrich: error: {error}", file=sys.stderr)
-        return error.status
-    except database.DatabaseError as error:
-        print(f"movie-enrich: error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:
         print("movie-enrich: interrupted; finished batches are kept in the checkpoints", file=sys.stderr)
         return 130
-    print(summary.table())
+    if summary is not None:
+        print(summary.table())
     return EXIT_OK
+
+
+def print_help(stream: TextIO) -> None:
+    """This project's options first, in groups; then Beam's, which work too."""
+    ours = argparse.ArgumentParser(
+        prog="movie-enrich", add_help=False,
+        description="Enrich a movie database (one JSON file) with TMDB metadata and images, as an Apache Beam "
+        "pipeline: the file is read once and written once, with a backup, and finished batches are "
+        "checkpointed so a rerun resumes.",
+        epilog="Every Apache Beam pipeline option works too (--runner, --direct_num_workers, "
+        "--direct_running_mode, ...): run with --help_beam to list them. Exit status: 0 done (even if some "
+        "movies were not found), 1 failed, 2 bad option, 3 another run holds the output.")
+    opts.EnrichmentOptions._add_argparse_args(ours)  # pylint: disable=protected-access
+    ours.add_argument(opts.DRY_RUN_FLAG, action="store_true", help=opts.DRY_RUN_HELP)
+    ours.add_argument("--help_beam", action="store_true", help="list Apache Beam's own pipeline options")
+    ours.print_help(stream)

@@ -98,13 +98,42 @@ class EnrichmentOptions(PipelineOptions):
                          help="retries of a request after a network error, 429 or 5xx (default 5)")
         api.add_argument("--language", default=None, help="TMDB language for texts, e.g. en-US (default: TMDB's)")
 
+        api.add_argument("--http_cache", default=None,
+                         help="SQLite file of cached API responses (default: movie_enrichment/http_cache.sqlite "
+                         "under the user's cache folder)")
+        api.add_argument("--no_http_cache", action="store_true", help="do not cache API responses")
+        api.add_argument("--http_cache_days", type=_positive(float), default=7.0,
+                         help="days a cached response stays valid (default 7)")
+
         run = parser.add_argument_group("checkpoints and runs")
         run.add_argument("--batch_size", type=_positive(int), default=200,
                          help="movies per lookup batch and per checkpoint file (default 200)")
         run.add_argument("--checkpoint_dir", help="where finished batches are kept until the database is written "
                          "(default: <output>.checkpoints beside the output)")
+        run.add_argument("--report", help="JSON report of the run (default: <output>.report.json)")
+        run.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
+                         help="progress on standard error: a live bar on a terminal, a line every "
+                         "--progress_interval seconds otherwise (default auto)")
+        run.add_argument("--progress_interval", type=_positive(float), default=10.0,
+                         help="seconds between progress lines when standard error is not a terminal (default 10)")
+        run.add_argument("--watch", help="keep running: merge each new movie file that appears in this folder "
+                         "into the database and enrich it, then move the file to <folder>/processed")
+        run.add_argument("--watch_interval", type=_positive(float), default=5.0,
+                         help="seconds between looks at the --watch folder (default 5)")
         run.add_argument("--log_level", default="WARNING", help="logging level (default WARNING)")
+
+
+# Beam's TestOptions already owns `--dry_run` (taking a value), so the launcher takes this flag out of the
+# command line before Beam sees it; it is declared here only for --help.
+DRY_RUN_FLAG = "--dry_run"
+DRY_RUN_HELP = ("read the input, apply the selection and print what would be enriched, with an estimate of "
+                "requests and time; no request, nothing written")
 
 
 def api_key(options: EnrichmentOptions) -> str | None:
     return options.tmdb_api_key or os.environ.get("TMDB_API_KEY") or None
+
+
+def default_http_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "movie_enrichment", "http_cache.sqlite")

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
 from movie_enrichment.transforms import extract, matching
@@ -35,8 +36,8 @@ class _ClientDoFn(beam.DoFn):
         self._client = TmdbClient(self._settings)
         self._client.open()
         self._reported = {}
-        self._counters = {name: Metrics.counter(NAMESPACE, name)
-                          for name in ("requests", "retries", "throttled", "request_errors")}
+        names = ("requests", "retries", "throttled", "request_errors", "cache_hits")
+        self._counters = {name: Metrics.counter(NAMESPACE, name) for name in names}
 
     def teardown(self) -> None:
         if self._client is not None:
@@ -91,6 +92,7 @@ class LookupTmdbFn(_ClientDoFn):
         self._report_requests()
         if self._store is not None:
             self._store.write_batch(hits)
+        progress.add(done=len(hits), failed=sum(h["status"] == FAILED for h in hits))
         for hit in hits:
             self._outcomes[hit["status"]].inc()
             yield hit["key"], hit

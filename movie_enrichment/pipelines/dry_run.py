@@ -1,0 +1,63 @@
+"""`--dry_run`: what a run would enrich and roughly what it would cost, with no request and no write."""
+
+import itertools
+from typing import TextIO
+
+from movie_enrichment.io import database
+from movie_enrichment.io.checkpoints import CheckpointStore
+from movie_enrichment.pipelines.enrich_pipeline import RunConfig
+from movie_enrichment.transforms import matching
+from movie_enrichment.transforms.selection import fingerprint
+
+SAMPLE_SIZE = 10
+
+
+def estimate_requests(query: matching.MovieQuery) -> int:
+    """Requests for one movie: details alone with a known TMDB id, else a search or /find, then details."""
+    return 1 if query.tmdb_id else 2
+
+
+def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> dict:
+    """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
+    _, items = database.load(config.input)
+    resumed = {}
+    if config.checkpoint_dir:
+        resumed = {hit["key"]: hit for hit in CheckpointStore(config.checkpoint_dir).read_all()}
+    per_enricher = dict.fromkeys(config.selector.enrichers, 0)
+    selected, invalid, from_checkpoints, requests = [], 0, 0, 0
+    for key, record in items:
+        needed = config.selector.needed(key, record)
+        if not needed:
+            continue
+        hit = resumed.get(key)
+        if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
+            from_checkpoints += 1
+            continue
+        for enricher in needed:
+            per_enricher[enricher] += 1
+        selected.append(key)
+        try:
+            requests += estimate_requests(matching.query_from_record(key, record))
+        except matching.InvalidRecord:
+            invalid += 1
+    if selected and "images" in config.selector.enrichers:
+        requests += 1  # /configuration, once per worker process
+    seconds = requests / max_requests_per_second if max_requests_per_second else None
+    figures = {"records": len(items), "selected": len(selected), "per_enricher": per_enricher,
+               "invalid": invalid, "from_checkpoints": from_checkpoints, "estimated_requests": requests,
+               "estimated_seconds": seconds, "sample": selected[:SAMPLE_SIZE]}
+    out.write(f"dry run: {len(items)} records in {config.input}, reprocess mode '{config.selector.mode}'"
+              f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
+    for enricher, count in per_enricher.items():
+        out.write(f"  {enricher:<9} would enrich {count} movies\n")
+    if from_checkpoints:
+        out.write(f"  {from_checkpoints} more are already in the checkpoints of an unfinished run (no request)\n")
+    if invalid:
+        out.write(f"  {invalid} selected records have no usable title (marked invalid, no request)\n")
+    when = f"about {seconds / 60:.1f} minutes at {max_requests_per_second:g} requests/s" if seconds is not None \
+        else "no rate limit set"
+    out.write(f"  estimated requests: at most {requests} ({when}; cached responses cost none)\n")
+    if selected:
+        out.write("  sample: " + "; ".join(itertools.islice(selected, SAMPLE_SIZE)) + "\n")
+    out.write("nothing was requested or written\n")
+    return figures
