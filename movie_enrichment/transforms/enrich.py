@@ -4,7 +4,7 @@ import concurrent.futures
 import datetime
 import logging
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -24,16 +24,20 @@ def utc_now() -> str:
 
 
 class _ClientDoFn(beam.DoFn):
-    """Holds one TmdbClient per DoFn instance: opened in setup(), closed in teardown()."""
+    """Holds one TmdbClient per DoFn instance: opened in setup(), closed in teardown().
 
-    def __init__(self, settings: TmdbSettings):
+    `client_factory` builds the client from the settings; tests pass a fake.
+    """
+
+    def __init__(self, settings: TmdbSettings, client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
         self._settings = settings
+        self._client_factory = client_factory
         self._client: TmdbClient | None = None
         self._reported: dict[str, int] = {}
         self._counters: dict[str, Any] = {}
 
     def setup(self) -> None:
-        self._client = TmdbClient(self._settings)
+        self._client = self._client_factory(self._settings)
         self._client.open()
         self._reported = {}
         names = ("requests", "retries", "throttled", "request_errors", "cache_hits")
@@ -67,8 +71,9 @@ class LookupTmdbFn(_ClientDoFn):
     success are data; only a rejected API key raises, because it dooms every other request too.
     """
 
-    def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None):
-        super().__init__(settings)
+    def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None,
+                 client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
+        super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
@@ -167,8 +172,9 @@ class EnrichImagesFn(_ClientDoFn):
         poster_size, backdrop_size: TMDB image sizes (`--poster_size`, `--backdrop_size`).
     """
 
-    def __init__(self, settings: TmdbSettings, poster_size: str = "w500", backdrop_size: str = "w1280"):
-        super().__init__(settings)
+    def __init__(self, settings: TmdbSettings, poster_size: str = "w500", backdrop_size: str = "w1280",
+                 client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
+        super().__init__(settings, client_factory)
         self._poster_size = poster_size
         self._backdrop_size = backdrop_size
 
@@ -247,8 +253,9 @@ class EnrichMovies(beam.PTransform):
 
     def __init__(self, settings: TmdbSettings, enrichers: tuple[str, ...], batch_size: int = 200,
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
-                 resumed=None):
+                 resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
         super().__init__()
+        self._client_factory = client_factory
         self._settings = settings
         self._enrichers = enrichers
         self._batch_size = batch_size
@@ -264,7 +271,8 @@ class EnrichMovies(beam.PTransform):
             # Equal bounds: fixed-size batches, one checkpoint each. GroupIntoBatches would push the whole
             # pipeline off the fast in-process engine (its processing-time timer).
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
-            | "MatchTmdb" >> beam.ParDo(LookupTmdbFn(self._settings, self._checkpoint_dir)))
+            | "MatchTmdb" >> beam.ParDo(
+                LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory)))
         hits = fetched
         if self._resumed is not None:
             hits = (fetched, self._resumed) | "WithResumed" >> beam.Flatten()
@@ -279,7 +287,8 @@ class EnrichMovies(beam.PTransform):
             branches.append(
                 hits
                 | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1]["enrichers"])
-                | "EnrichImages" >> beam.ParDo(EnrichImagesFn(self._settings, *self._sizes)))
+                | "EnrichImages" >> beam.ParDo(
+                    EnrichImagesFn(self._settings, *self._sizes, client_factory=self._client_factory)))
         parts = tuple(branches) | "AllParts" >> beam.Flatten()
         patches = (parts
                    | "ByMovie" >> beam.GroupByKey()

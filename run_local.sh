@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Enriches the bundled ~200-movie sample into a scratch folder and prints where the result is.
+# Without TMDB_API_KEY it starts the bundled TMDB-compatible server on 127.0.0.1 and uses it.
+# Extra arguments pass through to the pipeline, e.g. ./run_local.sh --enrich metadata --direct_num_workers 2
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/venv.sh
+
+scratch="${SCRATCH:-scratch/run-$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$scratch"
+cp movie_enrichment/testing/data/sample_movies.json "$scratch/movies.json"
+
+extra=()
+if [ -z "${TMDB_API_KEY:-}" ]; then
+  "$VENV/bin/python" -m movie_enrichment.testing.tmdb_server --port 0 > "$scratch/server.log" 2>&1 &
+  server_pid=$!
+  trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^TMDB test server listening on //p' "$scratch/server.log")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  if [ -z "${url:-}" ]; then
+    echo "run_local.sh: the local TMDB server did not start; see $scratch/server.log" >&2
+    exit 1
+  fi
+  echo "TMDB_API_KEY is not set: using the bundled TMDB-compatible server at $url" >&2
+  export TMDB_API_KEY=test-api-key
+  extra=(--tmdb_base_url "$url")
+fi
+
+"$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" \
+  ${extra[@]+"${extra[@]}"} "$@"
+echo
+echo "Enriched database: $scratch/movies.json (previous version in $scratch/backups/ from the second run on)"

@@ -1,0 +1,172 @@
+"""The command end to end against the bundled local TMDB server, on temporary files."""
+
+import filelock
+import orjson
+import pytest
+
+from conftest import load, tree
+
+OWN = ("tmdb", "images", "enrichment")
+
+
+def base_args(server, db, *extra):
+    return ["--input", db, "--tmdb_base_url", server.url, "--no_http_cache", "--progress", "off", *extra]
+
+
+def originals(db: dict) -> dict:
+    return {k: ({f: v for f, v in r.items() if f not in OWN} if isinstance(r, dict) else r) for k, r in db.items()}
+
+
+def test_full_run_keeps_every_record_and_matches_the_sample_right(tmdb_server, sample_db, expected, cli):
+    before = load(sample_db)
+    done = cli(base_args(tmdb_server, sample_db))
+    assert done.returncode == 0, done.stderr
+    after = load(sample_db)
+    assert list(after) == list(before), "every key kept, in order"
+    assert originals(after) == before, "every original field unchanged"
+
+    wrong, missed = [], []
+    for key, want in expected.items():
+        record = after[key]
+        status = record["enrichment"]["metadata"]["status"]
+        assert record["enrichment"]["images"]["status"] == status
+        got = record["tmdb"]["id"] if status == "ok" else status
+        if got != want:
+            (missed if status in ("not_found", "ambiguous") else wrong).append((key, want, got))
+    assert wrong == [], f"wrong matches: {wrong}"
+    ok = sum(isinstance(v, int) for v in expected.values())
+    assert len(missed) <= 0.05 * ok, f"too many matchable films missed: {missed}"
+
+    psycho = next(r for r in after.values() if isinstance(r, dict) and r.get("enrichment", {}).get(
+        "metadata", {}).get("status") == "ok")
+    assert set(psycho["tmdb"]) >= {"id", "imdb_id", "title", "original_title", "release_date", "year", "overview",
+                                   "tagline", "runtime", "genres", "original_language", "vote_average",
+                                   "vote_count", "popularity", "directors", "cast", "production_countries",
+                                   "spoken_languages"}
+    assert set(psycho["images"]) == {"poster", "backdrop", "posters", "backdrops"}
+    assert psycho["images"]["poster"].startswith("https://image.tmdb.org/t/p/w500/")
+
+    counts = tmdb_server.counts()
+    looked_up = sum(1 for v in expected.values() if v != "invalid")
+    assert counts["by_endpoint"].get("configuration", 0) <= 4, "configuration fetched once per worker at most"
+    assert counts["total"] / looked_up <= 2.0, counts
+    assert "requests" in done.stdout and "ok" in done.stdout
+
+
+def test_second_run_backs_up_and_changes_nothing_it_owns(tmdb_server, sample_db, cli):
+    assert cli(base_args(tmdb_server, sample_db)).returncode == 0
+    first = sample_db.read_bytes()
+    tmdb_server.reset_counts()
+    done = cli(base_args(tmdb_server, sample_db))
+    assert done.returncode == 0, done.stderr
+    assert tmdb_server.counts()["total"] == 0, "a fully enriched database costs no request"
+    backups = list((sample_db.parent / "backups").glob("movies.*Z.json"))
+    assert len(backups) == 2 and any(b.read_bytes() == first for b in backups)
+    assert load(sample_db) == orjson.loads(first)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "not valid JSON"),
+    (b'["a", "b"]', "no movie records"),
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (b'"just a string"', "a string"),
+])
+def test_invalid_input_fails_in_one_line_and_touches_nothing(tmdb_server, tmp_path, cli, content, message):
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (folder / "movies.json").write_bytes(content)
+    (folder / "backups").mkdir()
+    (folder / "backups" / "old.json").write_bytes(b"{}")
+    before = tree(folder)
+    done = cli(base_args(tmdb_server, folder / "movies.json"))
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert {k: v for k, v in tree(folder).items() if not k.endswith(".lock")} == before
+    assert tmdb_server.counts()["total"] == 0
+
+
+def test_missing_input_fails_in_one_line(tmdb_server, tmp_path, cli):
+    done = cli(base_args(tmdb_server, tmp_path / "nope.json"))
+    assert done.returncode != 0 and done.stderr.strip() == \
+        f"movie-enrich: error: input file not found: {tmp_path / 'nope.json'}"
+
+
+def test_rejected_key_stops_before_writing(tmdb_server, sample_db, cli):
+    before = tree(sample_db.parent)
+    done = cli(base_args(tmdb_server, sample_db), key="wrong-key")
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "rejected the API key" in done.stderr
+    assert "wrong-key" not in done.stderr
+    after = {k: v for k, v in tree(sample_db.parent).items() if not k.endswith(".lock")}
+    assert {k: v for k, v in after.items() if ".checkpoints" not in k} == before
+
+
+def test_metadata_only_leaves_images_out(tmdb_server, sample_db, cli):
+    done = cli(base_args(tmdb_server, sample_db, "--enrich", "metadata"))
+    assert done.returncode == 0, done.stderr
+    records = [r for r in load(sample_db).values() if isinstance(r, dict)]
+    assert not any("images" in r for r in records)
+    assert any(r.get("enrichment", {}).get("metadata", {}).get("status") == "ok" for r in records)
+    assert tmdb_server.counts()["by_endpoint"].get("configuration", 0) == 0
+
+
+@pytest.mark.parametrize("name, body", [
+    ("movies.jsonl", b'{"title": "Psycho", "year": 1960}\n{"title": "The Matrix", "year": 1999}\n'),
+    ("movies.json", b'[{"title": "Psycho", "year": 1960}, {"title": "The Matrix", "year": 1999}]'),
+])
+def test_array_and_json_lines_keep_their_format(tmdb_server, tmp_path, cli, name, body):
+    path = tmp_path / name
+    path.write_bytes(body)
+    done = cli(base_args(tmdb_server, path))
+    assert done.returncode == 0, done.stderr
+    text = path.read_bytes()
+    if name.endswith(".jsonl"):
+        rows = [orjson.loads(line) for line in text.splitlines()]
+    else:
+        rows = orjson.loads(text)
+        assert isinstance(rows, list)
+    assert [r["title"] for r in rows] == ["Psycho", "The Matrix"]
+    assert all(r["enrichment"]["metadata"]["status"] == "ok" for r in rows)
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmdb_server, sample_db, cli):
+    before = sample_db.read_bytes()
+    with filelock.FileLock(str(sample_db) + ".lock", timeout=0):
+        done = cli(base_args(tmdb_server, sample_db))
+    assert done.returncode == 3 and "another run" in done.stderr
+    assert sample_db.read_bytes() == before and tmdb_server.counts()["total"] == 0
+
+
+def test_dry_run_touches_no_file_and_no_server(tmdb_server, sample_db, cli):
+    before = tree(sample_db.parent)
+    done = cli(base_args(tmdb_server, sample_db, "--dry_run"))
+    assert done.returncode == 0, done.stderr
+    assert "would enrich" in done.stdout and "estimated requests" in done.stdout
+    assert tree(sample_db.parent) == before and tmdb_server.counts()["total"] == 0
+
+
+def test_cached_rerun_makes_no_request(tmdb_server, sample_db, tmp_path, cli):
+    cache = tmp_path / "cache" / "http.sqlite"
+    args = ["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--http_cache", cache, "--progress", "off"]
+    assert cli(args).returncode == 0
+    first = tmdb_server.counts()["total"]
+    tmdb_server.reset_counts()
+    done = cli(args + ["--reprocess", "all"])
+    assert done.returncode == 0, done.stderr
+    assert first > 0 and tmdb_server.counts()["total"] == 0
+    report = load(str(sample_db) + ".report.json")
+    assert report["cache_hits"] >= first - 4 and report["requests"] == 0
+    assert b"test-api-key" not in cache.read_bytes()
+
+
+def test_progress_lines_and_report(tmdb_server, sample_db, cli):
+    done = cli(["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--no_http_cache", "--progress",
+                "lines", "--progress_interval", "0.2", "--max_requests_per_second", "200"])
+    assert done.returncode == 0, done.stderr
+    assert "progress: movies" in done.stderr and "ETA" in done.stderr
+    report = load(str(sample_db) + ".report.json")
+    assert report["enrichers"]["metadata"]["ok"] > 150
+    assert report["requests"] == tmdb_server.counts()["total"]
