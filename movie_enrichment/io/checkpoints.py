@@ -66,10 +66,9 @@ class CheckpointStore:
         if paths:
             FileSystems.delete(paths)
         if FileSystems.exists(self.directory):
-            try:
+            leftovers = FileSystems.match([FileSystems.join(self.directory, "*")])[0].metadata_list
+            if not leftovers:  # something else lives there: leave the folder and it alone
                 FileSystems.delete([self.directory])
-            except Exception:  # pylint: disable=broad-except
-                pass  # something else lives there; leave it
 
 
 class _ReadCheckpointsFn(beam.DoFn):

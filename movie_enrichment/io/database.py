@@ -103,8 +103,11 @@ def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, An
         value = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         # Several JSON values one per line is JSON Lines, whatever the file is called.
-        if stripped[:1] == b"{" and "trailing" in str(error).lower():
-            return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
+        if stripped[:1] == b"{" and b"\n" in stripped:
+            try:
+                return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
+            except DatabaseError:
+                pass
         raise _decode_error(path, error) from None
 
     indent = _detect_indent(stripped)

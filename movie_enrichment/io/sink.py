@@ -3,6 +3,7 @@
 import datetime
 import logging
 import os
+import re
 import uuid
 from typing import Iterable
 
@@ -76,15 +77,39 @@ def backup_name(output: str, when: datetime.datetime) -> str:
     return f"{stem}.{stamp}.{ext}" if ext else f"{stem}.{stamp}"
 
 
+def list_backups(backup_dir: str, output: str) -> list[str]:
+    """This output's backups, oldest first (another output's backups in the same folder are not listed)."""
+    if not FileSystems.exists(backup_dir):
+        return []
+    name = FileSystems.split(output)[1]
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    own = re.compile(re.escape(stem) + r"\.\d{8}T\d{12}Z" + (r"\." + re.escape(ext) if ext else ""))
+    pattern = FileSystems.join(backup_dir, f"{stem}.*")
+    paths = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+    return sorted(p for p in paths if own.fullmatch(FileSystems.split(p)[1]))
+
+
 def _prune_backups(backup_dir: str, output: str, keep: int) -> None:
     if keep <= 0:
         return
-    name = FileSystems.split(output)[1]
-    stem = name.rpartition(".")[0] or name
-    pattern = FileSystems.join(backup_dir, f"{stem}.*Z*")
-    matches = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-    if len(matches) > keep:
-        FileSystems.delete(matches[:-keep])
+    backups = list_backups(backup_dir, output)
+    if len(backups) > keep:
+        FileSystems.delete(backups[:-keep])
+
+
+def _remove_stale_temps(output: str) -> None:
+    """Removes temporary files that a killed run left beside the output (the caller holds the run lock)."""
+    directory, name = FileSystems.split(output)
+    pattern = FileSystems.join(directory, f".{name}.tmp-*") if directory else f".{name}.tmp-*"
+    try:
+        stale = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+        if stale:
+            FileSystems.delete(stale)
+            _LOGGER.info("Removed %d temporary files left by an interrupted run", len(stale))
+    except Exception as error:  # pylint: disable=broad-except
+        _LOGGER.warning("Could not remove old temporary files beside %s: %s", output, error)
 
 
 def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int = 10) -> str | None:
@@ -96,6 +121,7 @@ def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int 
     directory = FileSystems.split(output)[0]
     if directory and not FileSystems.exists(directory):
         raise SinkError(f"output folder does not exist: {directory}")
+    _remove_stale_temps(output)
     backup = None
     if FileSystems.exists(output):
         ensure_dir(backup_dir)

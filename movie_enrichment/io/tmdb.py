@@ -134,14 +134,24 @@ class _CountingRetry(Retry):
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if self.stats is not None:
-            throttled = int(response is not None and response.status == 429)
-            with self.lock:
-                self.stats.retries += 1
-                self.stats.requests += 1
-                self.stats.throttled += throttled
-            progress.add(retries=1, requests=1, throttled=throttled)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        throttled = int(response is not None and response.status == 429)
+        try:
+            retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        except Exception:
+            # Retries spent: this answer is final, and no further attempt is sent.
+            self._count(throttled=throttled)
+            raise
+        self._count(throttled=throttled, retried=1)
+        return retry
+
+    def _count(self, throttled: int, retried: int = 0) -> None:
+        if self.stats is None:
+            return
+        with self.lock:
+            self.stats.retries += retried
+            self.stats.requests += retried
+            self.stats.throttled += throttled
+        progress.add(retries=retried, requests=retried, throttled=throttled)
 
 
 _PATH_KIND = [
@@ -241,7 +251,9 @@ class TmdbClient:
                 except orjson.JSONDecodeError:
                     pass  # a damaged entry: ask the API again
         last_error = "no attempt"
-        for _ in range(1 + min(2, self.settings.retries)):
+        attempts = 1 + min(2, self.settings.retries)
+        for attempt in range(attempts):
+            retrying = attempt + 1 < attempts
             self._limiter.acquire()
             with self._in_flight:
                 with self._lock:
@@ -251,6 +263,11 @@ class TmdbClient:
                 try:
                     response = self._session.get(url, params=query, timeout=timeout)
                     body = response.content
+                except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+                    # A body cut off mid-way: the connection broke after the headers; ask again.
+                    last_error = redact(f"{type(error).__name__}: {error}", self.settings.api_key)
+                    self._note_retry(retrying)
+                    continue
                 except requests.RequestException as error:
                     self._count_error()
                     raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
@@ -260,15 +277,14 @@ class TmdbClient:
                 return None
             if response.status_code >= 400:
                 self._count_error()
-                raise TmdbError(f"HTTP {response.status_code} from {kind} after retries: {_message(body)}")
+                raise TmdbError(redact(f"HTTP {response.status_code} from {kind} after retries: {_message(body)}",
+                                       self.settings.api_key))
             try:
                 value = orjson.loads(body)
             except orjson.JSONDecodeError:
                 last_error = f"invalid JSON body from {kind} ({len(body)} bytes)"
                 self._forget(url, query)
-                with self._lock:
-                    self.stats.retries += 1
-                progress.add(retries=1)
+                self._note_retry(retrying)
                 continue
             if not isinstance(value, dict):
                 last_error = f"unexpected JSON from {kind}: not an object"
@@ -276,6 +292,12 @@ class TmdbClient:
             return value
         self._count_error()
         raise TmdbError(last_error)
+
+    def _note_retry(self, retrying: bool) -> None:
+        if retrying:
+            with self._lock:
+                self.stats.retries += 1
+            progress.add(retries=1)
 
     def _forget(self, url: str, query: dict) -> None:
         """Drops a cached copy of a bad body, so the retry reaches the API."""

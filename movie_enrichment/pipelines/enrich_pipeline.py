@@ -67,6 +67,9 @@ class SelectMoviesFn(beam.DoFn):
         progress.add(selected=1)
         yield key, (record, needed)
 
+    def finish_bundle(self) -> None:
+        progress.TRACKER.flush()
+
 
 def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher)."""

@@ -220,12 +220,7 @@ def _counters(result) -> dict[str, int]:
 
 
 def _backups(config: RunConfig) -> set[str]:
-    if not FileSystems.exists(config.backup_dir):
-        return set()
-    name = FileSystems.split(config.output)[1]
-    stem = name.rpartition(".")[0] or name
-    pattern = FileSystems.join(config.backup_dir, f"{stem}.*Z*")
-    return {m.path for m in FileSystems.match([pattern])[0].metadata_list}
+    return set(sink.list_backups(config.backup_dir, config.output))
 
 
 @contextlib.contextmanager
@@ -249,6 +244,29 @@ def _one_run_at_a_time(output: str):
         yield
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def _quiet_stderr(quiet: bool):
+    """Sends what Beam writes to stderr (a failing bundle's traceback, worker processes' logs) to a scratch
+    file, and yields a stream on the real stderr for the progress display. The launcher reports errors itself,
+    in one line.
+    """
+    if not quiet:
+        yield sys.stderr
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    display = open(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield display
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            display.close()
 
 
 def _set_log_level(name: str) -> int:
@@ -287,18 +305,14 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
     started, started_at = time.monotonic(), report.now_iso()
     before = _backups(config)
     options = _pipeline_options(argv)
-    real_stderr = sys.stderr
     progress.TRACKER.reset()
-    with tempfile.TemporaryDirectory(prefix="movie-enrich-progress-") as spill_dir:
+    with tempfile.TemporaryDirectory(prefix="movie-enrich-progress-") as spill_dir, \
+            _quiet_stderr(level > logging.INFO) as display_stream:
         # Worker processes (multi_processing, or a runner's local workers) inherit these and spill counts there.
         os.environ[progress.ENV_DIR] = spill_dir
         os.environ[progress.ENV_DIR + "_PID"] = str(os.getpid())
         try:
-            with report.ProgressDisplay(o.progress, o.progress_interval, real_stderr, spill_dir):
-                if level > logging.INFO:
-                    # Beam's SDK worker prints a failing bundle's traceback straight to stderr; the launcher
-                    # says it once, in one line.
-                    sys.stderr = io.StringIO()
+            with report.ProgressDisplay(o.progress, o.progress_interval, display_stream, spill_dir):
                 pipeline = beam.Pipeline(runner=_runner(options), options=options)
                 build_pipeline(pipeline, config)
                 result = pipeline.run()
@@ -313,7 +327,6 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
                            config.settings.api_key)
             raise FatalError(f"the pipeline failed: {first} (rerun with --log_level INFO for details)") from None
         finally:
-            sys.stderr = real_stderr
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
     # The database is written: only now may the checkpoints go.

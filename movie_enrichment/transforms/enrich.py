@@ -102,6 +102,9 @@ class LookupTmdbFn(_ClientDoFn):
             self._outcomes[hit["status"]].inc()
             yield hit["key"], hit
 
+    def finish_bundle(self) -> None:
+        progress.TRACKER.flush()
+
     def _lookup(self, item: tuple[str, Any, tuple[str, ...]]) -> dict:
         key, record, needed = item
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,

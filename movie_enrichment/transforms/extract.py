@@ -6,8 +6,8 @@ from typing import Any
 CAST_LIMIT = 10
 DEFAULT_IMAGE_BASE = "https://image.tmdb.org/t/p/"
 # A TMDB file_path is a plain file name under the image root; anything else (a URL, "..", a query) is dropped.
-_FILE_PATH = re.compile(r"^/[A-Za-z0-9_-]+\.(?:jpg|jpeg|png|svg|webp)$")
-_SIZE = re.compile(r"^(?:w\d{1,4}|h\d{1,4}|original)$")
+_FILE_PATH = re.compile(r"/[A-Za-z0-9_-]+\.(?:jpg|jpeg|png|svg|webp)")
+_SIZE = re.compile(r"(?:w\d{1,4}|h\d{1,4}|original)")
 
 
 def _number(value: Any) -> float | int | None:
@@ -73,14 +73,15 @@ def metadata_block(details: dict) -> dict:
 def image_base(configuration: dict | None) -> str:
     """The secure image root from /configuration, if it is an https URL; TMDB's own root otherwise."""
     base = ((configuration or {}).get("images") or {}).get("secure_base_url")
-    if isinstance(base, str) and re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/_.-]*$", base):
+    if isinstance(base, str) and re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/_-]*(\.[A-Za-z0-9_-]+)*/?",
+                                              base) and "/../" not in base:
         return base if base.endswith("/") else base + "/"
     return DEFAULT_IMAGE_BASE
 
 
 def image_url(base: str, size: str, file_path: Any) -> str | None:
     """secure_base_url + size + file_path, or None when the path is not a plain file name."""
-    if not isinstance(file_path, str) or not _FILE_PATH.match(file_path) or not _SIZE.match(size):
+    if not isinstance(file_path, str) or not _FILE_PATH.fullmatch(file_path) or not _SIZE.fullmatch(size):
         return None
     return f"{base}{size}{file_path}"
 
@@ -120,7 +121,7 @@ def trim_details(details: dict) -> dict:
     kept = {k: details[k] for k in _KEEP if k in details}
     credits = details.get("credits") or {}
     if credits:
-        cast = sorted((c for c in credits.get("cast") or [] if isinstance(c, dict)),
+        cast = sorted((c for c in credits.get("cast") or [] if isinstance(c, dict) and c.get("name")),
                       key=lambda c: _number(c.get("order")) if _number(c.get("order")) is not None else 1e9)
         kept["credits"] = {
             "cast": [{k: c.get(k) for k in ("name", "character", "order")} for c in cast[:CAST_LIMIT]],
@@ -130,5 +131,7 @@ def trim_details(details: dict) -> dict:
     if "images" in details:
         images = details.get("images") or {}
         kept["images"] = {kind: [{"file_path": i.get("file_path")} for i in images.get(kind) or []
-                                 if isinstance(i, dict)][:20] for kind in ("posters", "backdrops")}
+                                 if isinstance(i, dict) and isinstance(i.get("file_path"), str)
+                                 and _FILE_PATH.fullmatch(i["file_path"])][:20]
+                          for kind in ("posters", "backdrops")}
     return kept

@@ -1,0 +1,155 @@
+"""Crash safety and resume: SIGKILL a real run at several points, check the invariants, rerun, compare."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import pytest
+
+from conftest import API_KEY
+from movie_enrichment.testing.tmdb_server import TmdbServer
+
+pytestmark = pytest.mark.slow
+
+MOVIES = 480
+BATCH = 40
+WORKERS = 2
+PADDING = "x" * 3000  # makes the database a few MB, so the final write lasts long enough to be hit
+
+
+def synthetic_catalog(count: int) -> list[dict]:
+    films = []
+    for i in range(count):
+        films.append({
+            "id": 700000 + i, "imdb_id": f"tt9{i:07d}", "title": f"Crashtest Film {i:04d}",
+            "original_title": f"Crashtest Film {i:04d}", "original_language": "en",
+            "release_date": f"{1950 + i % 70}-05-01", "overview": "A film.", "tagline": "", "runtime": 90,
+            "genres": [{"id": 18, "name": "Drama"}], "popularity": 1.0 + i % 7, "vote_average": 7.0,
+            "vote_count": 10, "poster_path": f"/p{i}.jpg", "backdrop_path": f"/b{i}.jpg",
+            "production_countries": [], "spoken_languages": [], "adult": False, "video": False,
+            "credits": {"cast": [{"id": 1, "name": "Someone", "character": "Lead", "order": 0}],
+                        "crew": [{"id": 2, "name": f"Director {i % 40}", "job": "Director",
+                                  "department": "Directing"}]},
+            "images": {"posters": [{"file_path": f"/p{i}.jpg"}], "backdrops": [{"file_path": f"/b{i}.jpg"}],
+                       "logos": []},
+            "external_ids": {"imdb_id": f"tt9{i:07d}"},
+        })
+    return films
+
+
+def synthetic_db(count: int) -> bytes:
+    return orjson.dumps({f"Crashtest Film {i:04d}": {
+        "title": f"Crashtest Film {i:04d}", "year": 1950 + i % 70, "director": f"Director {i % 40}",
+        "notes": PADDING} for i in range(count)}, option=orjson.OPT_INDENT_2)
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    # 15 ms a request with 4 requests in flight per worker: a few seconds of enrichment to aim at.
+    with TmdbServer(catalog=synthetic_catalog(MOVIES), api_key=API_KEY, latency_ms=15) as server:
+        yield server
+
+
+def command(db: pathlib.Path, url: str) -> list[str]:
+    return [sys.executable, "-m", "movie_enrichment", "--input", str(db), "--tmdb_base_url", url,
+            "--no_http_cache", "--progress", "off", "--batch_size", str(BATCH), "--max_concurrency", "4",
+            "--max_requests_per_second", "0", "--direct_num_workers", str(WORKERS)]
+
+
+def environment(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "TMDB_API_KEY"}
+    env.update(TMDB_API_KEY=API_KEY, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    return env
+
+
+def comparable(db: dict) -> dict:
+    """Everything but timestamps."""
+    out = {}
+    for key, record in db.items():
+        record = dict(record)
+        enrichment = {e: {k: v for k, v in o.items() if k != "updated_at"}
+                      for e, o in record.pop("enrichment", {}).items()}
+        out[key] = (record, enrichment)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(slow_server, tmp_path_factory):
+    """An uninterrupted run: its output and how many requests it made."""
+    folder = tmp_path_factory.mktemp("reference")
+    db = folder / "movies.json"
+    db.write_bytes(synthetic_db(MOVIES))
+    slow_server.reset_counts()
+    done = subprocess.run(command(db, slow_server.url), env=environment(folder), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    return orjson.loads(db.read_bytes()), slow_server.counts()["total"]
+
+
+def wait_for(predicate, process, timeout=120.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if predicate():
+            return True
+        time.sleep(0.001)
+    return False
+
+
+def checkpoint_files(db: pathlib.Path) -> list:
+    return list(pathlib.Path(str(db) + ".checkpoints").glob("batch-*.json"))
+
+
+def temp_files(db: pathlib.Path) -> list:
+    return list(db.parent.glob(f".{db.name}.tmp-*"))
+
+
+KILL_POINTS = {
+    "early": lambda db: (lambda: True),
+    "mid_enrichment": lambda db: (lambda: len(checkpoint_files(db)) >= 2),
+    "final_write": lambda db: (lambda: bool(temp_files(db))),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_leaves_a_whole_database_and_a_rerun_finishes_the_job(point, slow_server, reference, tmp_path):
+    original = synthetic_db(MOVIES)
+    db = tmp_path / "movies.json"
+    db.write_bytes(original)
+    slow_server.reset_counts()
+    process = subprocess.Popen(command(db, slow_server.url), env=environment(tmp_path),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if point == "early":
+        time.sleep(0.5)
+        hit = process.poll() is None
+    else:
+        hit = wait_for(KILL_POINTS[point](db), process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    killed_requests = slow_server.counts()["total"]
+
+    # Invariant: the database is exactly the previous version or a complete new one, never partial.
+    body = db.read_bytes()
+    if body != original:
+        state = orjson.loads(body)
+        assert list(state) == list(orjson.loads(original))
+        assert all(r["enrichment"]["metadata"]["status"] == "ok" for r in state.values())
+    for backup in (tmp_path / "backups").glob("*.json"):
+        assert orjson.loads(backup.read_bytes())  # every backup is usable
+
+    slow_server.reset_counts()
+    done = subprocess.run(command(db, slow_server.url), env=environment(tmp_path), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    want, reference_requests = reference
+    assert comparable(orjson.loads(db.read_bytes())) == comparable(want)
+    assert not temp_files(db) and not checkpoint_files(db), "temporary files and checkpoints are cleaned up"
+
+    repeated = killed_requests + slow_server.counts()["total"] - reference_requests
+    # At most the batches in flight: one per worker, two requests per movie, plus /configuration per worker.
+    assert repeated <= WORKERS * BATCH * 2 + 2 * WORKERS, (point, hit, repeated)
+    print(f"\n{point}: kill landed={hit}, requests before kill={killed_requests}, "
+          f"repeated by the rerun={max(repeated, 0)}")

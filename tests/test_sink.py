@@ -1,0 +1,262 @@
+"""Tests for movie_enrichment.io.sink: safe replacement of the output, backups, pruning and the write transform."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import stat
+
+import apache_beam as beam
+import pytest
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from movie_enrichment.io import sink
+from movie_enrichment.io.database import ReadMovieDatabase
+from movie_enrichment.io.sink import SinkError, WriteDatabase, write_database
+
+_STAMPED = re.compile(r"^movies\.(\d{8}T\d{12})Z\.json$")
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _stamp_time(name: str) -> datetime.datetime:
+    match = _STAMPED.match(name)
+    assert match, name
+    return datetime.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=datetime.timezone.utc)
+
+
+def _old_backup(folder, day: int, name: str = "movies") -> str:
+    path = folder / f"{name}.202001{day:02d}T000000000000Z.json"
+    path.write_bytes(f"backup {name} {day}".encode())
+    return path.name
+
+
+# --- write_database ---------------------------------------------------------------------------------
+
+
+def test_fresh_output_is_written_and_no_backup_returned(tmp_path):
+    output = tmp_path / "movies.json"
+    backups = tmp_path / "backups"
+    assert write_database(str(output), str(backups), b'{"a": 1}\n') is None
+    assert output.read_bytes() == b'{"a": 1}\n'
+    assert not backups.exists()  # nothing to back up, so no folder either
+    assert sorted(os.listdir(tmp_path)) == ["movies.json"]
+
+
+def test_existing_output_is_backed_up_with_utc_stamp_and_replaced(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"previous \xc3\xa9 bytes\n")
+    backups = tmp_path / "backups"
+    before = _utc_now()
+    backup = write_database(str(output), str(backups), b"new bytes\n")
+    after = _utc_now()
+
+    assert backup is not None
+    assert os.path.dirname(backup) == str(backups)
+    name = os.path.basename(backup)
+    # The stamp is UTC: it lies between the two UTC clock readings around the call.
+    assert before - datetime.timedelta(seconds=1) <= _stamp_time(name) <= after + datetime.timedelta(seconds=1)
+    assert open(backup, "rb").read() == b"previous \xc3\xa9 bytes\n"
+    assert output.read_bytes() == b"new bytes\n"
+    assert os.listdir(backups) == [name]
+
+
+def test_backup_name_keeps_stem_and_extension():
+    when = datetime.datetime(2026, 11, 25, 12, 13, 14, 123456, tzinfo=datetime.timezone.utc)
+    assert sink.backup_name("/db/movies.json", when) == "movies.20261125T121314123456Z.json"
+    assert sink.backup_name("/db/movies", when) == "movies.20261125T121314123456Z"
+    assert sink.backup_name("/db/my.movies.jsonl", when) == "my.movies.20261125T121314123456Z.jsonl"
+
+
+def test_no_temp_files_left_behind(tmp_path):
+    output = tmp_path / "movies.json"
+    for round_ in range(3):
+        write_database(str(output), str(tmp_path / "backups"), f"round {round_}\n".encode())
+    assert sorted(os.listdir(tmp_path)) == ["backups", "movies.json"]
+    assert output.read_bytes() == b"round 2\n"
+    assert not [name for name in os.listdir(tmp_path / "backups") if "tmp" in name]
+
+
+def test_new_file_is_complete_and_backup_exists_before_the_rename(tmp_path, monkeypatch):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"old\n")
+    backups = tmp_path / "backups"
+    real_rename = FileSystems.rename
+    seen = []
+
+    def spy(sources, destinations):
+        temp = sources[0]
+        seen.append({
+            "temp_dir": os.path.dirname(temp),
+            "temp_bytes": open(temp, "rb").read(),
+            "output_bytes": output.read_bytes(),
+            "backups": os.listdir(backups),
+            "destination": destinations[0],
+        })
+        return real_rename(sources, destinations)
+
+    monkeypatch.setattr(FileSystems, "rename", spy)
+    write_database(str(output), str(backups), b"new\n")
+    assert len(seen) == 1
+    call = seen[0]
+    assert call["temp_dir"] == str(tmp_path)  # beside the output, so the rename stays on one file system
+    assert call["temp_bytes"] == b"new\n"
+    assert call["output_bytes"] == b"old\n"
+    assert len(call["backups"]) == 1
+    assert call["destination"] == str(output)
+
+
+def test_pruning_keeps_the_newest_backups(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"current\n")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = [_old_backup(backups, day) for day in range(1, 6)]  # five backups from January 2020
+    backup = write_database(str(output), str(backups), b"next\n", keep_backups=3)
+    remaining = sorted(os.listdir(backups))
+    assert remaining == sorted(old[-2:] + [os.path.basename(backup)])
+    assert open(backup, "rb").read() == b"current\n"
+
+
+def test_keep_backups_zero_keeps_all(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"current\n")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = [_old_backup(backups, day) for day in range(1, 6)]
+    backup = write_database(str(output), str(backups), b"next\n", keep_backups=0)
+    assert sorted(os.listdir(backups)) == sorted(old + [os.path.basename(backup)])
+
+
+def test_pruning_never_touches_backups_of_another_output(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"current\n")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    others = [_old_backup(backups, day, name="movies.fr") for day in range(1, 4)]
+    backup = write_database(str(output), str(backups), b"next\n", keep_backups=3)
+    assert os.path.exists(backup), "the backup just made was pruned"
+    assert sorted(os.listdir(backups)) == sorted(others + [os.path.basename(backup)])
+
+
+def test_missing_output_folder_is_sink_error_and_creates_nothing(tmp_path):
+    output = tmp_path / "missing" / "movies.json"
+    with pytest.raises(SinkError) as excinfo:
+        write_database(str(output), str(tmp_path / "missing" / "backups"), b"{}\n")
+    assert "does not exist" in str(excinfo.value)
+    assert os.listdir(tmp_path) == []
+
+
+def _assert_failed_write_left_previous_output(folder, output, previous: bytes):
+    assert output.read_bytes() == previous
+    assert not [name for name in os.listdir(folder) if "tmp" in name]
+
+
+def test_read_only_output_folder_fails_and_keeps_previous_output(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / "movies.json"
+    output.write_bytes(b"previous\n")
+    backups = tmp_path / "backups"  # writable, so the failure is in the output folder
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user that chmod cannot stop (root); see the rename-failure test")
+        with pytest.raises(OSError):
+            write_database(str(output), str(backups), b"new\n")
+        _assert_failed_write_left_previous_output(folder, output, b"previous\n")
+    finally:
+        folder.chmod(stat.S_IRWXU)
+
+
+def test_failed_rename_keeps_previous_output_and_removes_the_temp_file(tmp_path, monkeypatch):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"previous \x00 bytes\n")
+    backups = tmp_path / "backups"
+    attempts = []
+
+    def failing_rename(sources, destinations):
+        attempts.append(sources[0])
+        assert os.path.exists(sources[0])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSystems, "rename", failing_rename)
+    with pytest.raises(OSError):
+        write_database(str(output), str(backups), b"new\n")
+    assert len(attempts) == 1
+    assert not os.path.exists(attempts[0])
+    _assert_failed_write_left_previous_output(tmp_path, output, b"previous \x00 bytes\n")
+    # The backup of the previous output was made before the failed replacement, and is intact.
+    assert [open(backups / name, "rb").read() for name in os.listdir(backups)] == [b"previous \x00 bytes\n"]
+
+
+def test_atomic_write_failure_while_writing_removes_the_temp_file(tmp_path, monkeypatch):
+    output = tmp_path / "state.json"
+    output.write_bytes(b"previous\n")
+
+    def failing_fsync(path):
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(sink, "_fsync", failing_fsync)
+    with pytest.raises(OSError):
+        sink.atomic_write(str(output), b"new\n")
+    assert os.listdir(tmp_path) == ["state.json"]
+    assert output.read_bytes() == b"previous\n"
+
+
+def test_default_backup_dir_and_beside():
+    assert sink.default_backup_dir("/db/movies.json") == "/db/backups"
+    assert sink.beside("/db/movies.json", ".lock") == "/db/movies.json.lock"
+
+
+# --- The write transform ----------------------------------------------------------------------------
+
+
+MOVIES = {"Zodiac": {"title": "Zodiac", "year": 2007}, "Amélie": {"title": "Amélie", "year": 2001},
+          "Alien": {"title": "Alien", "year": 1979}}
+
+
+def _summary(result: dict) -> tuple:
+    return result["records"], result["updated"], result["backup"] is not None
+
+
+def test_write_database_transform_applies_patches_to_every_record(tmp_path):
+    source = tmp_path / "in.json"
+    source.write_bytes(json.dumps(MOVIES, indent=4, ensure_ascii=False).encode("utf-8") + b"\n")
+    output = tmp_path / "out.json"
+    output.write_bytes(b"an older output\n")
+    patches = [("Alien", {"tmdb": {"id": 348}}), ("Zodiac", {"tmdb": {"id": 1949}, "year": 2008})]
+    with BeamTestPipeline() as pipeline:
+        read = pipeline | ReadMovieDatabase(str(source))
+        results = (pipeline | "Patches" >> beam.Create(patches)
+                   | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups")))
+        assert_that(results | beam.Map(_summary), equal_to([(3, 2, True)]))
+
+    expected = json.loads(json.dumps(MOVIES))
+    expected["Alien"]["tmdb"] = {"id": 348}
+    expected["Zodiac"].update({"tmdb": {"id": 1949}, "year": 2008})
+    written = output.read_bytes()
+    assert written == json.dumps(expected, indent=4, ensure_ascii=False).encode("utf-8") + b"\n"
+    assert list(json.loads(written)) == ["Zodiac", "Amélie", "Alien"]
+    assert [(tmp_path / "backups" / name).read_bytes() for name in os.listdir(tmp_path / "backups")] == [
+        b"an older output\n"]
+
+
+def test_write_database_transform_writes_when_there_are_no_patches(tmp_path):
+    source = tmp_path / "in.json"
+    data = b"\xef\xbb\xbf" + json.dumps(list(MOVIES.values()), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    source.write_bytes(data)
+    output = tmp_path / "out.json"
+    with BeamTestPipeline() as pipeline:
+        read = pipeline | ReadMovieDatabase(str(source))
+        no_patches = pipeline | "NoPatches" >> beam.Create([]).with_output_types(tuple[str, dict])
+        results = no_patches | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups"))
+        assert_that(results | beam.Map(_summary), equal_to([(3, 0, False)]))
+    assert output.read_bytes() == data
+    assert not (tmp_path / "backups").exists()
