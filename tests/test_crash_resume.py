@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from conftest import API_KEY
+from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
 pytestmark = pytest.mark.slow
@@ -18,39 +19,13 @@ pytestmark = pytest.mark.slow
 MOVIES = 480
 BATCH = 40
 WORKERS = 2
-PADDING = "x" * 3000  # makes the database a few MB, so the final write lasts long enough to be hit
-
-
-def synthetic_catalog(count: int) -> list[dict]:
-    films = []
-    for i in range(count):
-        films.append({
-            "id": 700000 + i, "imdb_id": f"tt9{i:07d}", "title": f"Crashtest Film {i:04d}",
-            "original_title": f"Crashtest Film {i:04d}", "original_language": "en",
-            "release_date": f"{1950 + i % 70}-05-01", "overview": "A film.", "tagline": "", "runtime": 90,
-            "genres": [{"id": 18, "name": "Drama"}], "popularity": 1.0 + i % 7, "vote_average": 7.0,
-            "vote_count": 10, "poster_path": f"/p{i}.jpg", "backdrop_path": f"/b{i}.jpg",
-            "production_countries": [], "spoken_languages": [], "adult": False, "video": False,
-            "credits": {"cast": [{"id": 1, "name": "Someone", "character": "Lead", "order": 0}],
-                        "crew": [{"id": 2, "name": f"Director {i % 40}", "job": "Director",
-                                  "department": "Directing"}]},
-            "images": {"posters": [{"file_path": f"/p{i}.jpg"}], "backdrops": [{"file_path": f"/b{i}.jpg"}],
-                       "logos": []},
-            "external_ids": {"imdb_id": f"tt9{i:07d}"},
-        })
-    return films
-
-
-def synthetic_db(count: int) -> bytes:
-    return orjson.dumps({f"Crashtest Film {i:04d}": {
-        "title": f"Crashtest Film {i:04d}", "year": 1950 + i % 70, "director": f"Director {i % 40}",
-        "notes": PADDING} for i in range(count)}, option=orjson.OPT_INDENT_2)
+PADDING = 3000  # makes the database a few MB, so the final write lasts long enough to be hit
 
 
 @pytest.fixture(scope="module")
 def slow_server():
     # 15 ms a request with 4 requests in flight per worker: a few seconds of enrichment to aim at.
-    with TmdbServer(catalog=synthetic_catalog(MOVIES), api_key=API_KEY, latency_ms=15) as server:
+    with TmdbServer(catalog=synthetic.catalog(MOVIES), api_key=API_KEY, latency_ms=15) as server:
         yield server
 
 
@@ -82,7 +57,7 @@ def reference(slow_server, tmp_path_factory):
     """An uninterrupted run: its output and how many requests it made."""
     folder = tmp_path_factory.mktemp("reference")
     db = folder / "movies.json"
-    db.write_bytes(synthetic_db(MOVIES))
+    db.write_bytes(synthetic.database(MOVIES, padding=PADDING))
     slow_server.reset_counts()
     done = subprocess.run(command(db, slow_server.url), env=environment(folder), capture_output=True, text=True,
                           timeout=600)
@@ -116,7 +91,7 @@ KILL_POINTS = {
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_sigkill_leaves_a_whole_database_and_a_rerun_finishes_the_job(point, slow_server, reference, tmp_path):
-    original = synthetic_db(MOVIES)
+    original = synthetic.database(MOVIES, padding=PADDING)
     db = tmp_path / "movies.json"
     db.write_bytes(original)
     slow_server.reset_counts()
