@@ -33,6 +33,13 @@ class Snapshot:
     format: str
     bom: bool = False
     indent: int | None = None  # None: compact
+    # Records merged in from other files (`--watch`), appended after the file's own records when written.
+    additions: tuple = ()
+
+    def items(self) -> list[tuple[str, Any]]:
+        """Every (key, record) of the database to write: the file's own, then the additions."""
+        _, items = parse_snapshot(self.path, self.data)
+        return items + list(self.additions)
 
 
 def read_bytes(path: str) -> bytes:
@@ -177,16 +184,48 @@ def apply_patches(items: Iterable[tuple[str, Any]], patches: dict[str, dict]) ->
         yield key, record
 
 
+def merge_new_records(snapshot: Snapshot, items: list[tuple[str, Any]],
+                      incoming: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The records of another movie file that the database does not hold yet, keyed as the database keys them.
+
+    An object database is keyed by title: a new file's object keys are kept, and records of an array or JSON
+    Lines file are keyed by their title. Existing keys are never overwritten.
+    """
+    known = {key for key, _ in items}
+    added = []
+    for key, record in incoming:
+        if snapshot.format == FORMAT_OBJECT:
+            if key.isdigit() and isinstance(record, dict) and isinstance(record.get("title"), str):
+                key = record["title"]
+        else:
+            key = str(len(items) + len(added))
+        if key not in known:
+            known.add(key)
+            added.append((key, record))
+    return added
+
+
 class _ReadDatabaseFn(beam.DoFn):
     """Reads the whole file once, in a DoFn rather than beam.Create, so the data never travels in the graph."""
 
     SNAPSHOT = "snapshot"
 
+    def __init__(self, extra_paths: tuple[str, ...] = ()):
+        self._extra_paths = extra_paths
+
     def process(self, path: str) -> Iterable[Any]:
         snapshot, items = load(path)
         _LOGGER.info("Read %d records (%s format) from %s", len(items), snapshot.format, path)
+        additions: list[tuple[str, Any]] = []
+        for extra in self._extra_paths:
+            _, incoming = load(extra)
+            new = merge_new_records(snapshot, items + additions, incoming)
+            _LOGGER.info("Merging %d new records from %s", len(new), extra)
+            additions += new
+        snapshot.additions = tuple(additions)
         yield beam.pvalue.TaggedOutput(self.SNAPSHOT, snapshot)
         yield from items
+        yield from additions
 
 
 class ReadMovieDatabase(beam.PTransform):
@@ -194,17 +233,19 @@ class ReadMovieDatabase(beam.PTransform):
 
     Args:
         path: the database file, any path Beam's FileSystems can open.
+        extra_paths: other movie files whose new records join the database (`--watch`).
 
     Returns a DoOutputsTuple: the main output of (key, record) pairs and `snapshot`, one `Snapshot`
     that the sink needs to write the file back in the same format.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, extra_paths: tuple[str, ...] = ()):
         super().__init__()
         self._path = path
+        self._extra_paths = tuple(extra_paths)
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Path" >> beam.Create([self._path])
-            | "Parse" >> beam.ParDo(_ReadDatabaseFn()).with_outputs(_ReadDatabaseFn.SNAPSHOT, main="records"))
+            | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths)).with_outputs(_ReadDatabaseFn.SNAPSHOT, main="records"))

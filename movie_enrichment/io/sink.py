@@ -145,7 +145,7 @@ class _WriteDatabaseFn(beam.DoFn):
 
     def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
         patches = dict(patches)
-        _, items = database.parse_snapshot(snapshot.path, snapshot.data)
+        items = snapshot.items()
         unknown = set(patches) - {key for key, _ in items}
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")

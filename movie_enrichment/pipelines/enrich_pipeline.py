@@ -33,6 +33,7 @@ class RunConfig:
     poster_size: str = "w500"
     backdrop_size: str = "w1280"
     keep_backups: int = 10
+    extra_inputs: tuple[str, ...] = ()  # movie files merged in by `--watch`
 
 
 class SelectMoviesFn(beam.DoFn):
@@ -73,7 +74,7 @@ class SelectMoviesFn(beam.DoFn):
 
 def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher)."""
-    read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input)
+    read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs)
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
     routed = read.records | "SelectMovies" >> beam.ParDo(
         SelectMoviesFn(config.selector), resumed=beam.pvalue.AsDict(resumed)).with_outputs(

@@ -294,7 +294,10 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
     if o.watch:
         from movie_enrichment.pipelines import watch
         with _one_run_at_a_time(config.output):
-            watch.watch(o.watch, o.watch_interval, lambda: _run_locked(argv, o, config, level), config, stdout)
+            try:
+                watch.watch(o.watch, o.watch_interval, lambda c: _run_locked(argv, o, c, level), config, stdout)
+            except FileNotFoundError as error:
+                raise FatalError(str(error), EXIT_USAGE) from None
         return None
     _check_input(config.input)
     with _one_run_at_a_time(config.output):

@@ -1,9 +1,11 @@
 """`--watch DIR`: the practical form of a streaming pipeline on the local runner.
 
 The Python DirectRunner cannot run an unbounded pipeline offline, so this loop turns each arrival of movie
-files into one bounded, checkpointed incremental run: one read, one write.
+files into one bounded, checkpointed, incremental run that reads the database and the new files once and
+writes the database once.
 """
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -25,72 +27,55 @@ def pending_files(folder: str) -> list[str]:
     return sorted(paths, key=lambda p: (os.path.getmtime(p), p))
 
 
-def merge_into_database(config: RunConfig, files: list[str]) -> tuple[int, list[str]]:
-    """Adds the files' movies to the database (new keys only; existing records are never overwritten).
+def _move(path: str, subfolder: str) -> str:
+    target = os.path.join(os.path.dirname(path), subfolder)
+    os.makedirs(target, exist_ok=True)
+    destination = os.path.join(target, os.path.basename(path))
+    shutil.move(path, destination)
+    return destination
 
-    Returns how many movies were added and which files were merged; a file that is not a valid movie file
-    is moved to `rejected/` with the reason logged, and never stops the loop.
-    """
-    if os.path.exists(config.output):
-        snapshot, items = database.load(config.output)
-    else:
-        snapshot, items = database.Snapshot(config.output, b"{}", database.FORMAT_OBJECT, indent=2), []
-    records = dict(items)
-    added, merged = 0, []
-    for path in files:
+
+def _usable(paths: list[str]) -> list[str]:
+    """Files that parse as movie files; the others go to `rejected/` with the reason logged."""
+    usable = []
+    for path in paths:
         try:
-            _, incoming = database.load(path)
+            database.load(path)
+            usable.append(path)
         except database.DatabaseError as error:
             _LOGGER.warning("Rejected %s: %s", path, error)
             _move(path, "rejected")
-            continue
-        for key, record in incoming:
-            if snapshot.format == database.FORMAT_OBJECT:
-                key = record.get("title") if key.isdigit() and isinstance(record, dict) and \
-                    isinstance(record.get("title"), str) else key
-                if key in records:
-                    continue
-            else:
-                key = str(len(records))
-            records[key] = record
-            added += 1
-        merged.append(path)
-    if added:
-        sink.write_database(config.output, config.backup_dir,
-                            database.serialize(snapshot, records.items()), config.keep_backups)
-    return added, merged
+    return usable
 
 
-def _move(path: str, subfolder: str) -> None:
-    target = os.path.join(os.path.dirname(path), subfolder)
-    os.makedirs(target, exist_ok=True)
-    shutil.move(path, os.path.join(target, os.path.basename(path)))
+def watch(folder: str, interval: float, run_once: Callable[[RunConfig], object], config: RunConfig,
+          out: TextIO, max_cycles: int | None = None) -> int:
+    """Loops until SIGINT/SIGTERM: enrich the database with each batch of new files, then move them aside.
 
-
-def watch(folder: str, interval: float, run_once: Callable[[], object], config: RunConfig, out: TextIO,
-          max_cycles: int | None = None) -> int:
-    """Loops until SIGINT/SIGTERM: merge new files, enrich in one run, move the files to `processed/`.
-
-    A signal is honoured between runs, so a file is moved only after the run that used it has written the
-    database, and a finished batch is never lost (it is checkpointed, and the run resumes from it).
+    The database is `config.output` (created empty if missing). A signal is honoured between runs, so a file
+    is moved to `processed/` only after the run that merged it has written the database; a run cut short
+    resumes from its checkpoints the next time.
     """
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"--watch folder does not exist: {folder}")
+    if not os.path.exists(config.output):
+        source = config.input if os.path.exists(config.input) else None
+        sink.write_database(config.output, config.backup_dir,
+                            open(source, "rb").read() if source else b"{}\n", config.keep_backups)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     cycles = 0
-    out.write(f"watching {folder} every {interval:g} s (Ctrl-C to stop)\n")
+    out.write(f"watching {folder} every {interval:g} s for new movie files (Ctrl-C to stop)\n")
     out.flush()
     try:
         while not stop.is_set() and (max_cycles is None or cycles < max_cycles):
-            files = pending_files(folder)
+            files = _usable(pending_files(folder))
             if files:
-                added, merged = merge_into_database(config, files)
-                out.write(f"merged {added} new movies from {len(merged)} files\n")
-                summary = run_once()
+                out.write(f"enriching {len(files)} new files: {', '.join(os.path.basename(f) for f in files)}\n")
+                summary = run_once(dataclasses.replace(config, input=config.output, extra_inputs=tuple(files)))
                 if summary is not None:
                     out.write(summary.table() + "\n")
-                for path in merged:
+                for path in files:
                     _move(path, "processed")
                 cycles += 1
                 out.flush()
@@ -99,4 +84,5 @@ def watch(folder: str, interval: float, run_once: Callable[[], object], config: 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     out.write("watch stopped\n")
+    out.flush()
     return cycles
