@@ -210,8 +210,9 @@ class _ReadDatabaseFn(beam.DoFn):
 
     SNAPSHOT = "snapshot"
 
-    def __init__(self, extra_paths: tuple[str, ...] = ()):
+    def __init__(self, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None):
         self._extra_paths = extra_paths
+        self._chunk_size = chunk_size
 
     def process(self, path: str) -> Iterable[Any]:
         snapshot, items = load(path)
@@ -224,8 +225,13 @@ class _ReadDatabaseFn(beam.DoFn):
             additions += new
         snapshot.additions = tuple(additions)
         yield beam.pvalue.TaggedOutput(self.SNAPSHOT, snapshot)
-        yield from items
-        yield from additions
+        records = items + additions
+        if self._chunk_size:
+            # Tens of thousands of records cost ~100 us each as separate elements; lists of them do not.
+            for start in range(0, len(records), self._chunk_size):
+                yield records[start:start + self._chunk_size]
+        else:
+            yield from records
 
 
 class ReadMovieDatabase(beam.PTransform):
@@ -234,18 +240,21 @@ class ReadMovieDatabase(beam.PTransform):
     Args:
         path: the database file, any path Beam's FileSystems can open.
         extra_paths: other movie files whose new records join the database (`--watch`).
+        chunk_size: when set, the records come as lists of up to this many (key, record) pairs.
 
-    Returns a DoOutputsTuple: the main output of (key, record) pairs and `snapshot`, one `Snapshot`
-    that the sink needs to write the file back in the same format.
+    Returns a DoOutputsTuple: the main output of (key, record) pairs (or lists of them) and `snapshot`, one
+    `Snapshot` that the sink needs to write the file back in the same format.
     """
 
-    def __init__(self, path: str, extra_paths: tuple[str, ...] = ()):
+    def __init__(self, path: str, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None):
         super().__init__()
         self._path = path
         self._extra_paths = tuple(extra_paths)
+        self._chunk_size = chunk_size
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Path" >> beam.Create([self._path])
-            | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths)).with_outputs(_ReadDatabaseFn.SNAPSHOT, main="records"))
+            | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths, self._chunk_size)).with_outputs(
+                _ReadDatabaseFn.SNAPSHOT, main="records"))

@@ -18,6 +18,9 @@ from movie_enrichment.transforms.selection import Selector, fingerprint
 _LOGGER = logging.getLogger(__name__)
 
 
+READ_CHUNK = 1000
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything the graph needs, resolved from the options (paths defaulted, key looked up)."""
@@ -42,7 +45,7 @@ class SelectMoviesFn(beam.DoFn):
     Args:
         selector: the `--reprocess`/`--titles` rules.
 
-    Input: (key, record); side input `resumed`: {key: hit} from the checkpoints. Main output:
+    Input: lists of (key, record); side input `resumed`: {key: hit} from the checkpoints. Main output:
     (key, (record, needed_enrichers)); tagged `resumed`: (key, hit) reused as they are. Passing movies
     are not emitted at all: the sink keeps every record it does not get a patch for.
     """
@@ -53,20 +56,20 @@ class SelectMoviesFn(beam.DoFn):
         self._selector = selector
         self._resumed = Metrics.counter(NAMESPACE, "resumed")
 
-    def process(self, element: tuple[str, Any], resumed: dict) -> Iterable[Any]:
-        key, record = element
-        needed = self._selector.needed(key, record)
-        if not needed:
-            return
-        hit = resumed.get(key) if resumed else None
-        if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
-            self._resumed.inc()
-            progress.add(selected=1, done=1)
-            yield beam.pvalue.TaggedOutput(self.RESUMED, (key, {
-                **hit, "enrichers": list(needed), "prior": record.get("enrichment")}))
-            return
-        progress.add(selected=1)
-        yield key, (record, needed)
+    def process(self, chunk: list[tuple[str, Any]], resumed: dict) -> Iterable[Any]:
+        for key, record in chunk:
+            needed = self._selector.needed(key, record)
+            if not needed:
+                continue
+            hit = resumed.get(key) if resumed else None
+            if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
+                self._resumed.inc()
+                progress.add(selected=1, done=1)
+                yield beam.pvalue.TaggedOutput(self.RESUMED, (key, {
+                    **hit, "enrichers": list(needed), "prior": record.get("enrichment")}))
+                continue
+            progress.add(selected=1)
+            yield key, (record, needed)
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
@@ -74,7 +77,8 @@ class SelectMoviesFn(beam.DoFn):
 
 def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher)."""
-    read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs)
+    read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs,
+                                                                chunk_size=READ_CHUNK)
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
     routed = read.records | "SelectMovies" >> beam.ParDo(
         SelectMoviesFn(config.selector), resumed=beam.pvalue.AsDict(resumed)).with_outputs(
