@@ -4,10 +4,17 @@ import logging
 
 
 class _OptionalCloudNotices(logging.Filter):
-    """Drops Beam's import-time notices about Google Cloud client libraries this project does not use."""
+    """Drops Beam's import-time notices about optional cloud libraries (GCS, S3, BigQuery clients) that this
+    project does not need: they are noise at every start and would break "one line per error"."""
+
+    _NOTICES = ("apitools not found", "Failed to import GCSFileSystem", "Failed to import S3FileSystem",
+                "Failed to import BlobStorageFileSystem", "Failed to import HadoopFileSystem")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "apitools not found" not in record.getMessage()
+        message = record.getMessage()
+        return not any(message.startswith(n) for n in self._NOTICES)
 
 
-logging.getLogger().addFilter(_OptionalCloudNotices())
+# A logger's filter applies only to records logged on that very logger, so each one that speaks gets it.
+for _name in ("", "apache_beam.io.filesystems"):
+    logging.getLogger(_name).addFilter(_OptionalCloudNotices())

@@ -56,14 +56,14 @@ def test_array_is_detected_and_keyed_by_index():
     records = list(MOVIES.values())
     snapshot, items = _parse(_json(records, 2))
     assert snapshot.format == db.FORMAT_ARRAY
-    assert items == [("0", records[0]), ("1", records[1]), ("2", records[2])]
+    assert items == [("#0", records[0]), ("#1", records[1]), ("#2", records[2])]
 
 
 def test_json_lines_file_by_suffix_is_detected_and_blank_lines_skipped():
     body = b'{"title":"Alien","year":1979}\n\n{"title":"Am\xc3\xa9lie"}\n'
     snapshot, items = _parse(body, "movies.jsonl")
     assert snapshot.format == db.FORMAT_JSONL
-    assert items == [("0", {"title": "Alien", "year": 1979}), ("1", {"title": "Amélie"})]
+    assert items == [("#0", {"title": "Alien", "year": 1979}), ("#1", {"title": "Amélie"})]
 
 
 def test_json_lines_content_in_a_dot_json_file_is_detected():

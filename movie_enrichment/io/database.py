@@ -20,6 +20,15 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
+def position_key(index: int) -> str:
+    """The key of a record of an array or JSON Lines file: its position, `#0`, `#1`, ... (never a title)."""
+    return f"#{index}"
+
+
+def is_position_key(key: str) -> bool:
+    return key.startswith("#") and key[1:].isdigit()
+
+
 class DatabaseError(ValueError):
     """A fatal problem with the database file; its message is one line that names the problem."""
 
@@ -68,8 +77,16 @@ def _detect_indent(data: bytes) -> int | None:
     return len(match.group(1)) if match.group(1) != b"\t" else 2
 
 
-def _decode_error(path: str, error: orjson.JSONDecodeError, line_offset: int = 0) -> DatabaseError:
+_NON_JSON_NUMBERS = (b"NaN", b"Infinity", b"-Infinity")
+
+
+def _decode_error(path: str, error: orjson.JSONDecodeError, line_offset: int = 0,
+                  body: bytes = b"") -> DatabaseError:
     reason = error.msg if hasattr(error, "msg") else str(error)
+    at = body[getattr(error, "pos", 0) or 0:][:9]
+    literal = next((n for n in _NON_JSON_NUMBERS if at.startswith(n)), None)
+    if literal:
+        reason = f"{literal.decode()} is not a JSON number (JSON has no NaN or Infinity)"
     where = ""
     if getattr(error, "lineno", None):
         where = f" at line {error.lineno + line_offset}, column {error.colno}"
@@ -115,14 +132,14 @@ def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, An
                 return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
             except DatabaseError:
                 pass
-        raise _decode_error(path, error) from None
+        raise _decode_error(path, error, body=body) from None
 
     indent = _detect_indent(stripped)
     if isinstance(value, dict):
         items = list(value.items())
         fmt = FORMAT_OBJECT
     elif isinstance(value, list):
-        items = [(str(index), record) for index, record in enumerate(value)]
+        items = [(position_key(index), record) for index, record in enumerate(value)]
         fmt = FORMAT_ARRAY
     else:
         raise DatabaseError(
@@ -141,7 +158,7 @@ def _parse_jsonl(path: str, body: bytes) -> list[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            items.append((str(len(items)), orjson.loads(line)))
+            items.append((position_key(len(items)), orjson.loads(line)))
         except orjson.JSONDecodeError as error:
             raise DatabaseError(
                 f"input is not valid JSON Lines at line {number}: {getattr(error, 'msg', error)} ({path})"
@@ -161,18 +178,23 @@ def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
 def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> bytes:
     """Writes (key, record) pairs back in the snapshot's format, indentation and byte-order mark."""
     if snapshot.format == FORMAT_JSONL:
-        body = b"".join(orjson.dumps(record) + b"\n" for _, record in items)
+        body = b"".join(_dumps(record, None) + b"\n" for _, record in items)
     else:
         value: Any = dict(items) if snapshot.format == FORMAT_OBJECT else [record for _, record in items]
-        if snapshot.indent is None:
-            body = orjson.dumps(value)
-        elif snapshot.indent == 2:
-            body = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-        else:
-            # orjson only indents by two; other widths are rare enough to afford the stdlib.
-            body = json.dumps(value, indent=snapshot.indent, ensure_ascii=False).encode("utf-8")
-        body += b"\n"
+        body = _dumps(value, snapshot.indent) + b"\n"
     return (_UTF8_BOM if snapshot.bom else b"") + body
+
+
+def _dumps(value: Any, indent: int | None) -> bytes:
+    """orjson where it can (fast); the stdlib for what orjson refuses: other indent widths, nesting deeper
+    than 254 levels, integers beyond 64 bits."""
+    if indent in (None, 2):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+        except orjson.JSONEncodeError:
+            pass
+    separators = (",", ":") if indent is None else None
+    return json.dumps(value, indent=indent, ensure_ascii=False, separators=separators).encode("utf-8")
 
 
 def apply_patches(items: Iterable[tuple[str, Any]], patches: dict[str, dict]) -> Iterator[tuple[str, Any]]:
@@ -195,10 +217,10 @@ def merge_new_records(snapshot: Snapshot, items: list[tuple[str, Any]],
     added = []
     for key, record in incoming:
         if snapshot.format == FORMAT_OBJECT:
-            if key.isdigit() and isinstance(record, dict) and isinstance(record.get("title"), str):
+            if is_position_key(key) and isinstance(record, dict) and isinstance(record.get("title"), str):
                 key = record["title"]
         else:
-            key = str(len(items) + len(added))
+            key = position_key(len(items) + len(added))
         if key not in known:
             known.add(key)
             added.append((key, record))

@@ -290,6 +290,8 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
     if is_dry_run:
         dry_run.describe(config, o.max_requests_per_second, stdout)
         return None
+    if not o.watch:
+        _check_input(config.input)
     _check_paths(config)
     if o.watch:
         from movie_enrichment.pipelines import watch
@@ -299,7 +301,6 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
             except FileNotFoundError as error:
                 raise FatalError(str(error), EXIT_USAGE) from None
         return None
-    _check_input(config.input)
     with _one_run_at_a_time(config.output):
         return _run_locked(argv, o, config, level)
 

@@ -113,9 +113,10 @@ def _raw_title(key: str, record: dict) -> str:
     for field in ("title", "name"):
         if field in record:
             return _title_text(field, record[field])
-    if isinstance(key, str) and key.strip():
+    # A key is a title in an object keyed by title; in an array or JSON Lines it is a position (#12).
+    if isinstance(key, str) and key.strip() and not re.fullmatch(r"#\d+", key):
         return key
-    raise InvalidRecord("record has no usable title: no title field and an empty key")
+    raise InvalidRecord("record has no usable title: no title field")
 
 
 def _title_text(field: str, value: object) -> str:

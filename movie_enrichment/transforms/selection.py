@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import hashlib
+import json
 from typing import Any, Iterable
 
 import orjson
@@ -17,7 +18,11 @@ OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "fai
 def fingerprint(record: Any) -> str:
     """A digest of the user's own fields, so a checkpoint is reused only for the record it was made from."""
     own = {k: v for k, v in record.items() if k not in OWN_FIELDS} if isinstance(record, dict) else record
-    return hashlib.blake2b(orjson.dumps(own, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+    try:
+        data = orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # deeper than orjson goes, or a huge integer
+        data = json.dumps(own, sort_keys=True).encode("utf-8")
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 def parse_time(value: Any) -> datetime.datetime | None:
