@@ -371,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = run(argv)
     except (FatalError, database.DatabaseError, sink.SinkError) as error:
+        logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
         print(f"movie-enrich: error: {error}", file=sys.stderr)
         return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:

@@ -77,6 +77,7 @@ class LookupTmdbFn(_ClientDoFn):
         self._checkpoint_dir = checkpoint_dir
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
+        self._abort = threading.Event()
 
     def setup(self) -> None:
         super().setup()
@@ -88,7 +89,9 @@ class LookupTmdbFn(_ClientDoFn):
 
     def teardown(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # Wait for the threads, so none of them outlives the client it uses.
+            self._abort.set()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         super().teardown()
 
@@ -106,6 +109,8 @@ class LookupTmdbFn(_ClientDoFn):
         progress.TRACKER.flush()
 
     def _lookup(self, item: tuple[str, Any, tuple[str, ...]]) -> dict:
+        if self._abort.is_set():
+            raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
         key, record, needed = item
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
@@ -128,6 +133,7 @@ class LookupTmdbFn(_ClientDoFn):
                 else:
                     hit["details"] = extract.trim_details(details)
         except TmdbAuthError:
+            self._abort.set()  # every other request of the run would be refused the same way
             raise
         except TmdbError as error:
             hit.update(status=FAILED, error=redact(str(error), self._settings.api_key))
