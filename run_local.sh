@@ -29,7 +29,7 @@ if [ -z "${TMDB_API_KEY:-}" ]; then
   extra=(--tmdb_base_url "$url")
 fi
 
-"$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" \
+"$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" --progress_interval 2 \
   ${extra[@]+"${extra[@]}"} "$@"
 echo
 echo "Enriched database: $scratch/movies.json (previous version in $scratch/backups/ from the second run on)"

@@ -10,7 +10,8 @@ OWN = ("tmdb", "images", "enrichment")
 
 
 def base_args(server, db, *extra):
-    return ["--input", db, "--tmdb_base_url", server.url, "--no_http_cache", "--progress", "off", *extra]
+    return ["--input", db, "--tmdb_base_url", server.url, "--no_http_cache", "--progress", "off",
+            "--max_requests_per_second", "0", *extra]
 
 
 def originals(db: dict) -> dict:
@@ -149,9 +150,14 @@ def test_dry_run_touches_no_file_and_no_server(tmdb_server, sample_db, cli):
     assert tree(sample_db.parent) == before and tmdb_server.counts()["total"] == 0
 
 
-def test_cached_rerun_makes_no_request(tmdb_server, sample_db, tmp_path, cli):
+@pytest.mark.parametrize("mode", [
+    ["--direct_running_mode", "multi_threading", "--direct_num_workers", "4"],
+    ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
+], ids=["threads", "processes"])
+def test_cached_rerun_makes_no_request(tmdb_server, sample_db, tmp_path, cli, mode):
     cache = tmp_path / "cache" / "http.sqlite"
-    args = ["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--http_cache", cache, "--progress", "off"]
+    args = ["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--http_cache", cache, "--progress", "off",
+            "--max_requests_per_second", "0", *mode]
     assert cli(args).returncode == 0
     first = tmdb_server.counts()["total"]
     tmdb_server.reset_counts()
@@ -172,3 +178,20 @@ def test_progress_lines_and_report(tmdb_server, sample_db, cli):
     report = load(str(sample_db) + ".report.json")
     assert report["enrichers"]["metadata"]["ok"] > 150
     assert report["requests"] == tmdb_server.counts()["total"]
+
+
+def test_multi_processing_mode_gives_the_same_database(tmdb_server, sample_db, tmp_path, cli):
+    """DoFns pickled into other processes, as on a distributed runner: same result, rate shared out."""
+    threaded = tmp_path / "threaded.json"
+    threaded.write_bytes(sample_db.read_bytes())
+    assert cli(base_args(tmdb_server, threaded)).returncode == 0
+    done = cli(base_args(tmdb_server, sample_db, "--direct_running_mode", "multi_processing",
+                         "--direct_num_workers", "2", "--batch_size", "50"))
+    assert done.returncode == 0, done.stderr
+
+    def comparable(path):
+        return {k: (r.get("tmdb", {}) or {}).get("id") if isinstance(r, dict) else r for k, r in load(path).items()}
+    assert comparable(sample_db) == comparable(threaded)
+    report = load(str(sample_db) + ".report.json")
+    assert report["movies_looked_up"] == 200 and report["requests"] > 0
+    assert not (sample_db.parent / "movies.json.checkpoints").exists()

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import logging
+import os
 import re
 import threading
 import time
@@ -99,6 +100,18 @@ def _shared_limiter(base_url: str, rate: float) -> RateLimiter:
     """One limiter per process and API, whatever the number of DoFn instances and threads."""
     with _SHARED_LOCK:
         return _LIMITERS.setdefault((base_url, rate), RateLimiter(rate))
+
+
+_CACHES: dict[str, Any] = {}
+
+
+def _shared_cache(path: str):
+    import requests_cache
+    with _SHARED_LOCK:
+        if path not in _CACHES:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            _CACHES[path] = requests_cache.SQLiteCache(path, wal=True, busy_timeout=60_000)
+        return _CACHES[path]
 
 
 def _shared_semaphore(base_url: str, size: int) -> threading.BoundedSemaphore:
@@ -205,14 +218,15 @@ class TmdbClient:
     def _new_session(self) -> requests.Session:
         if not self.settings.cache_path:
             return requests.Session()
-        # requests-cache keeps responses in SQLite (WAL: readers never block the writer; busy_timeout: several
-        # threads and processes wait for each other instead of failing). The key is one of its default
-        # ignored parameters: it is neither part of the cache key nor stored.
         import requests_cache
-        backend = requests_cache.SQLiteCache(self.settings.cache_path, wal=True, busy_timeout=60_000)
+        # requests-cache keeps responses in SQLite (WAL: readers never block the writer; busy_timeout:
+        # processes wait for each other instead of failing). One backend, so one connection, per process:
+        # several connections of one process to one file starve each other under many threads. The key is
+        # one of its default ignored parameters: neither part of the cache key nor stored.
         return requests_cache.CachedSession(
-            backend=backend, expire_after=datetime.timedelta(days=self.settings.cache_days),
-            allowable_codes=(200, 404), allowable_methods=("GET",), stale_if_error=False)
+            backend=_shared_cache(self.settings.cache_path), expire_after=datetime.timedelta(
+                days=self.settings.cache_days),
+            allowable_codes=(200, 404), allowable_methods=("GET",), stale_if_error=False, autoclose=False)
 
     def close(self) -> None:
         if self._session is not None:
