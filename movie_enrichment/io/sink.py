@@ -99,6 +99,23 @@ def _prune_backups(backup_dir: str, output: str, keep: int) -> None:
         FileSystems.delete(backups[:-keep])
 
 
+def _copy_atomically(source: str, target: str) -> None:
+    """Copies under a temporary name, then renames: a full disk never leaves a truncated 'backup'."""
+    directory, name = FileSystems.split(target)
+    temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
+    try:
+        FileSystems.copy([source], [temp])
+        _fsync(temp)
+        FileSystems.rename([temp], [target])
+    except Exception:
+        try:
+            if FileSystems.exists(temp):
+                FileSystems.delete([temp])
+        except Exception:  # pylint: disable=broad-except
+            _LOGGER.warning("Could not remove the temporary file %s", temp)
+        raise
+
+
 def _remove_stale_temps(output: str) -> None:
     """Removes temporary files that a killed run left beside the output (the caller holds the run lock)."""
     directory, name = FileSystems.split(output)
@@ -126,8 +143,7 @@ def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int 
     if FileSystems.exists(output):
         ensure_dir(backup_dir)
         backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
-        FileSystems.copy([output], [backup])
-        _fsync(backup)
+        _copy_atomically(output, backup)
     atomic_write(output, data)
     if backup:
         try:
@@ -150,7 +166,16 @@ class _WriteDatabaseFn(beam.DoFn):
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
         data = database.serialize(snapshot, database.apply_patches(items, patches))
-        backup = write_database(self._output, self._backup_dir, data, self._keep_backups)
+        try:
+            backup = write_database(self._output, self._backup_dir, data, self._keep_backups)
+        except SinkError:
+            raise
+        except OSError as error:
+            # Disk full, permission denied, ...: said in one line; the previous database is untouched.
+            reason = error.strerror or str(error)
+            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+            raise SinkError(f"could not write {self._output}: {reason}{where}; "
+                            "the previous database is unchanged") from None
         _LOGGER.info("Wrote %d records (%d updated) to %s", len(items), len(patches), self._output)
         yield {"output": self._output, "backup": backup, "records": len(items), "updated": len(patches)}
 

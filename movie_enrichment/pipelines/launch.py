@@ -269,6 +269,26 @@ def _quiet_stderr(quiet: bool):
             display.close()
 
 
+class _RedactSecret(logging.Filter):
+    """Removes the key from every log line that reaches a handler (urllib3 logs request URLs at DEBUG)."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self._secret)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def _redact_logs(secret: str) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactSecret(secret))
+
+
 def _set_log_level(name: str) -> int:
     level = logging.getLevelName(name.upper())
     if not isinstance(level, int):
@@ -285,6 +305,7 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
     argv = list(sys.argv[1:] if argv is None else argv)
     stdout = stdout or sys.stdout
     _, o, config, is_dry_run = resolve(argv)
+    _redact_logs(config.settings.api_key)
     argv = [a for a in argv if a != opts.DRY_RUN_FLAG]
     level = _set_log_level(o.log_level)
     if is_dry_run:
