@@ -52,10 +52,11 @@ def test_fault_mix_loses_nothing_and_a_reprocess_completes_it(tmp_path):
             if failures_file.exists() else set()
         assert listed == failed_keys
 
-        injected = sum(n for status, n in faulty["by_status"].items() if status != "200")
-        assert injected > 0.05 * faulty["total"], faulty  # the faults really happened
-        print(f"\nfault mix: {faulty['total']} requests, statuses {faulty['by_status']}, "
-              f"ok {ok}/{MOVIES}, failed {len(failed_keys)}")
+        injected = faulty["faults"]
+        assert set(injected) == {"error_5xx", "truncated", "stall", "reset", "burst_429"}, injected
+        assert sum(injected.values()) > 0.06 * faulty["total"], faulty  # the faults really happened
+        print(f"\nfault mix: {faulty['total']} requests, faults injected {injected}, "
+              f"statuses {faulty['by_status']}, ok {ok}/{MOVIES}, failed {len(failed_keys)}")
 
         server.faults = Faults()
         server.reset_counts()

@@ -214,7 +214,7 @@ def test_counts_exact(server, session):
     assert server.counts()["total"] == 0
     server.reset_counts()
     assert server.counts() == {"total": 0, "by_endpoint": dict.fromkeys(counts["by_endpoint"], 0),
-                               "by_status": {}}
+                               "by_status": {}, "faults": {}}
 
 
 def test_rate_limit(server, session):

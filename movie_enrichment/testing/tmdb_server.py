@@ -338,13 +338,15 @@ class TmdbServer:
     # -- counting ----------------------------------------------------------------------------
     def counts(self) -> dict:
         with self._lock:
-            return {"total": self._total, "by_endpoint": dict(self._by_endpoint), "by_status": dict(self._by_status)}
+            return {"total": self._total, "by_endpoint": dict(self._by_endpoint), "by_status": dict(self._by_status),
+                    "faults": dict(self._faults_injected)}
 
     def reset_counts(self):
         with self._lock:
             self._total = 0
             self._by_endpoint = {name: 0 for name in ENDPOINTS}
             self._by_status: dict[str, int] = {}
+            self._faults_injected: dict[str, int] = {}
 
     def _count(self, endpoint: str, status: str):
         with self._lock:
@@ -377,6 +379,11 @@ class TmdbServer:
                      for name in ("reset", "burst_429", "error_5xx", "stall", "truncated")}
             jitter = rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0.0
             status_5xx = rng.choice((500, 502, 503)) if draws["error_5xx"] else None
+            fault = ("reset" if draws["reset"] else "burst_429" if self._burst_left > 0 or draws["burst_429"]
+                     else "error_5xx" if status_5xx else "stall" if draws["stall"]
+                     else "truncated" if draws["truncated"] else None)
+            if fault:
+                self._faults_injected[fault] = self._faults_injected.get(fault, 0) + 1
             if draws["reset"]:
                 return {"reset": True}
             if self._burst_left > 0:
