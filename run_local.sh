@@ -32,4 +32,4 @@ fi
 "$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" --progress_interval 2 \
   ${extra[@]+"${extra[@]}"} "$@"
 echo
-echo "Enriched database: $scratch/movies.json (previous version in $scratch/backups/ from the second run on)"
+echo "Enriched database: $scratch/movies.json (the file as it was before is in $scratch/backups/)"

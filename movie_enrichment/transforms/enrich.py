@@ -100,7 +100,6 @@ class LookupTmdbFn(_ClientDoFn):
         self._report_requests()
         if self._store is not None:
             self._store.write_batch(hits)
-        progress.add(done=len(hits), failed=sum(h["status"] == FAILED for h in hits))
         for hit in hits:
             self._outcomes[hit["status"]].inc()
             yield hit["key"], hit
@@ -119,6 +118,7 @@ class LookupTmdbFn(_ClientDoFn):
             query = matching.query_from_record(key, record)
         except matching.InvalidRecord as error:
             hit.update(status=INVALID, error=str(error), updated_at=utc_now())
+            progress.add(done=1)
             return hit
         append = tuple(part for enricher in needed for part in APPEND_FOR[enricher])
         client = self._client
@@ -142,6 +142,7 @@ class LookupTmdbFn(_ClientDoFn):
             _LOGGER.warning("Lookup of %r failed: %s", key, redact(repr(error), self._settings.api_key))
             hit.update(status=FAILED, error=redact(f"{type(error).__name__}: {error}", self._settings.api_key))
         hit["updated_at"] = utc_now()
+        progress.add(done=1, failed=int(hit["status"] == FAILED))
         return hit
 
 
