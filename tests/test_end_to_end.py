@@ -195,3 +195,28 @@ def test_multi_processing_mode_gives_the_same_database(tmdb_server, sample_db, t
     report = load(str(sample_db) + ".report.json")
     assert report["movies_looked_up"] == 200 and report["requests"] > 0
     assert not (sample_db.parent / "movies.json.checkpoints").exists()
+
+
+def test_help_lists_our_options_first_in_groups(cli):
+    done = cli(["--help"])
+    assert done.returncode == 0
+    text = done.stdout
+    for group in ("movie database:", "what to enrich:", "TMDB API:", "checkpoints and runs:"):
+        assert group in text
+    assert text.index("--input") < text.index("--dry_run") and "--help_beam" in text
+    assert "--runner RUNNER" not in text, "Beam's own options are behind --help_beam"
+    beam_help = cli(["--help_beam"])
+    assert beam_help.returncode == 0 and "--runner RUNNER" in beam_help.stdout
+
+
+def test_a_normal_run_starts_quietly(tmdb_server, sample_db, cli):
+    done = cli(base_args(tmdb_server, sample_db))
+    assert done.returncode == 0
+    assert done.stderr == "", "no warning, no notice about optional cloud libraries"
+
+
+def test_missing_key_is_reported_before_any_work_with_what_to_do(tmdb_server, sample_db, cli):
+    before = tree(sample_db.parent)
+    done = cli(base_args(tmdb_server, sample_db), key=None)
+    assert done.returncode == 2 and "TMDB_API_KEY" in done.stderr and "--tmdb_api_key" in done.stderr
+    assert tree(sample_db.parent) == before and tmdb_server.counts()["total"] == 0
