@@ -21,8 +21,8 @@ import shutil
 
 import orjson
 import pytest
-
 from conftest import API_KEY, Completed, run_cli, tree
+
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 

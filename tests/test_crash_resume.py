@@ -9,8 +9,8 @@ import time
 
 import orjson
 import pytest
-
 from conftest import API_KEY
+
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 

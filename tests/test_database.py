@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to

@@ -3,7 +3,6 @@
 import filelock
 import orjson
 import pytest
-
 from conftest import load, tree
 
 OWN = ("tmdb", "images", "enrichment")

@@ -6,8 +6,8 @@ import sys
 
 import orjson
 import pytest
-
 from conftest import API_KEY
+
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import Faults, TmdbServer
 

@@ -20,7 +20,6 @@ from movie_enrichment.transforms.matching import (
     title_similarity,
 )
 
-
 # --- Fakes shaped like TMDB bodies ----------------------------------------------------------
 
 

@@ -16,8 +16,8 @@ import dataclasses
 import pathlib
 
 import pytest
-
 from conftest import Completed, run_cli
+
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import Faults, TmdbServer
 
@@ -126,9 +126,7 @@ def test_output_at_the_default_log_level_holds_no_secret(scenarios, kind, run):
     assert holders(done.stdout, s) == [] and holders(done.stderr, s) == []
 
 
-@pytest.mark.parametrize("kind", [
-    "v3",
-    "v4"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_debug_output_holds_no_secret(scenarios, kind):
     s = scenarios[kind]
     done: Completed = s.runs["B debug, failing"]

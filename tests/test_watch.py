@@ -7,7 +7,6 @@ import sys
 import time
 
 import orjson
-
 from conftest import API_KEY
 
 

@@ -7,7 +7,6 @@ from typing import Any, Iterable
 
 import apache_beam as beam
 import orjson
-
 from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import checkpoints, database, progress, sink

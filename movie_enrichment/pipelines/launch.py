@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import io
 import logging
 import os
 import sys
@@ -55,19 +54,24 @@ def _all_option_classes():
     return seen
 
 
-def parse_options(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOptions]:
-    """Parses argv strictly: Beam only warns about unknown or malformed options, and we refuse them."""
+def _parser(include_ours: bool = True) -> argparse.ArgumentParser:
+    """One parser with every option class Beam knows of (ours first), as PipelineOptions builds it."""
     parser = _Parser(prog="movie-enrich", add_help=False, allow_abbrev=False)
-    for cls in [opts.EnrichmentOptions] + [c for c in _all_option_classes() if c is not opts.EnrichmentOptions]:
+    classes = [c for c in _all_option_classes() if c is not opts.EnrichmentOptions]
+    for cls in ([opts.EnrichmentOptions] if include_ours else []) + classes:
         try:
             cls._add_argparse_args(parser)  # pylint: disable=protected-access
         except argparse.ArgumentError:
             pass  # an option declared twice by Beam's own classes
-    _, unknown = parser.parse_known_args(list(argv))
+    return parser
+
+
+def parse_options(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOptions]:
+    """Parses argv strictly: Beam only warns about unknown or malformed options, and we refuse them."""
+    _, unknown = _parser().parse_known_args(list(argv))
     if unknown:
         raise FatalError(f"unknown option: {unknown[0]} (see --help)", EXIT_USAGE)
-    public = [a for a in argv]
-    options = PipelineOptions(public)
+    options = PipelineOptions(list(argv))
     return options, options.view_as(opts.EnrichmentOptions)
 
 
@@ -380,14 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_help(sys.stdout)
         return EXIT_OK
     if "--help_beam" in argv:
-        parser = argparse.ArgumentParser(prog="movie-enrich", add_help=False)
-        for cls in _all_option_classes():
-            if cls is not opts.EnrichmentOptions:
-                try:
-                    cls._add_argparse_args(parser)  # pylint: disable=protected-access
-                except argparse.ArgumentError:
-                    pass
-        parser.print_help(sys.stdout)
+        _parser(include_ours=False).print_help(sys.stdout)
         return EXIT_OK
     try:
         summary = run(argv)
