@@ -17,6 +17,7 @@ import orjson
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
+from movie_enrichment.io import database
 from movie_enrichment.pipelines import launch
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -245,3 +246,17 @@ def test_everything_on_a_full_disk(server, small_disk, capfd):
     assert db.read_bytes() == before
     assert temp_files(small_disk) == []
     error_line(capfd)
+
+
+def test_an_unexpected_error_while_writing_is_named_in_its_one_line(server, db, monkeypatch, capfd):
+    """Not a disk error: a bug in the serializer. The database is kept and the one line says what went wrong."""
+    before = db.read_bytes()
+
+    def serialize(*args, **kwargs):
+        raise RuntimeError("serializer exploded on purpose")
+
+    monkeypatch.setattr(database, "serialize", serialize)
+    assert enrich(server, db) == launch.EXIT_FAILED
+    assert db.read_bytes() == before and temp_files(db.parent) == []
+    line = error_line(capfd)
+    assert "Traceback" not in line and "serializer exploded on purpose" in line, line

@@ -67,7 +67,7 @@ class TmdbSettings:
 
 def redact(text: str, secret: str | None) -> str:
     """Removes a secret, and any api_key parameter, from a message or URL before it is logged or stored."""
-    if secret:
+    if secret and len(secret) >= 8:  # a shorter "secret" would mangle ordinary words, and is no real key
         text = text.replace(secret, "***")
     return re.sub(r"(api_key=)[^&\s'\"]+", r"\1***", text)
 
@@ -227,6 +227,11 @@ class TmdbClient:
             backend=_shared_cache(self.settings.cache_path), expire_after=datetime.timedelta(
                 days=self.settings.cache_days),
             allowable_codes=(200, 404), allowable_methods=("GET",), stale_if_error=False, autoclose=False)
+
+    def open_cache(self) -> None:
+        """Creates the cache file and its table if they do not exist yet."""
+        if self.settings.cache_path:
+            _shared_cache(self.settings.cache_path).responses.keys()
 
     def close(self) -> None:
         if self._session is not None:

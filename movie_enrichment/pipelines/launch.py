@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from movie_enrichment.io import database, progress, sink
 from movie_enrichment.io.checkpoints import CheckpointStore
-from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings, redact
+from movie_enrichment.io.tmdb import TmdbAuthError, TmdbClient, TmdbSettings, redact
 from movie_enrichment.pipelines import dry_run, report
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig, build_pipeline, stale_before
@@ -211,6 +212,14 @@ def _root_error(error: BaseException) -> FatalError | None:
     return None
 
 
+def _innermost_message(error: BaseException) -> str:
+    """The deepest `SomeError: message` line of a runner's error, which often carries a whole traceback."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    found = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b:?", line)]
+    message = found[-1] if found else next((line for line in lines if line), repr(error))
+    return message.split(" [while running")[0]
+
+
 def _counters(result) -> dict[str, int]:
     try:
         query = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))
@@ -335,6 +344,9 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
     before = _backups(config)
     options = _pipeline_options(argv)
     progress.TRACKER.reset()
+    if config.settings.cache_path:
+        # Created here, once, so that worker processes never race to create the same SQLite file.
+        TmdbClient(config.settings).open_cache()
     with tempfile.TemporaryDirectory(prefix="movie-enrich-progress-") as spill_dir, \
             _quiet_stderr(level > logging.INFO) as display_stream:
         # Worker processes (multi_processing, or a runner's local workers) inherit these and spill counts there.
@@ -352,9 +364,8 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
             fatal = _root_error(error)
             if fatal:
                 raise fatal from None
-            first = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error),
-                           config.settings.api_key)
-            raise FatalError(f"the pipeline failed: {first} (rerun with --log_level INFO for details)") from None
+            reason = redact(_innermost_message(error), config.settings.api_key)
+            raise FatalError(f"the pipeline failed: {reason} (rerun with --log_level INFO for details)") from None
         finally:
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
@@ -391,6 +402,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FatalError, database.DatabaseError, sink.SinkError) as error:
         logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
         print(f"movie-enrich: error: {error}", file=sys.stderr)
+        sys.stderr.flush()
+        logging.disable(logging.NOTSET)
         return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:
         print("movie-enrich: interrupted; finished batches are kept in the checkpoints", file=sys.stderr)
