@@ -90,7 +90,7 @@ def lookup(batch, **client_kwargs):
     fn = LookupTmdbFn(SETTINGS, client_factory=lambda s: FakeClient(s, **client_kwargs))
     fn.setup()
     try:
-        return dict(fn.process(batch))
+        return dict(fn.process([item + (None,) for item in batch]))
     finally:
         fn.teardown()
 
@@ -129,11 +129,38 @@ def test_rejected_key_stops_the_run():
 def test_lookup_writes_one_checkpoint_per_batch(tmp_path):
     fn = LookupTmdbFn(SETTINGS, checkpoint_dir=str(tmp_path / "ck"), client_factory=FakeClient)
     fn.setup()
-    list(fn.process([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",)),
-                     ("Psycho (1998)", {"title": "Psycho", "year": 1998}, ("metadata",))]))
+    list(fn.process([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",), None),
+                     ("Psycho (1998)", {"title": "Psycho", "year": 1998}, ("metadata",), None)]))
     fn.teardown()
     files = list((tmp_path / "ck").glob("batch-*.json"))
     assert len(files) == 1 and b"Psycho (1998)" in files[0].read_bytes()
+
+
+def test_a_checkpointed_hit_is_reused_without_a_request():
+    record = {"title": "Psycho", "year": 1960}
+    hit = lookup([("Psycho", record, ("metadata",))])["Psycho"]
+    FakeClient.calls = []
+    fn = LookupTmdbFn(SETTINGS, client_factory=FakeClient)
+    fn.setup()
+    [(key, again)] = list(fn.process([("Psycho", record, ("metadata",), hit)]))
+    fn.teardown()
+    assert FakeClient.calls == [] and again["tmdb_id"] == 539
+
+
+def test_a_checkpoint_of_another_version_of_the_record_is_not_used():
+    record = {"title": "Psycho", "year": 1960}
+    hit = lookup([("Psycho", record, ("metadata",))])["Psycho"]
+    changed = {**record, "year": 1998}
+    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(changed, ("metadata",))],
+                                                                 "resumed": [hit]})))
+    assert reused is None
+    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata", "images"))],
+                                                                 "resumed": [hit]})))
+    assert reused is None, "a metadata-only lookup cannot serve the images enricher"
+    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata",))],
+                                                                 "resumed": [hit]})))
+    assert reused is hit
+    assert list(enrich._with_checkpoint(("Gone", {"movie": [], "resumed": [hit]}))) == []
 
 
 def test_metadata_fn_builds_the_contract_block():

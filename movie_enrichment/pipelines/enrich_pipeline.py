@@ -7,12 +7,11 @@ from typing import Any, Iterable
 
 import apache_beam as beam
 import orjson
-from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import checkpoints, database, progress, sink
 from movie_enrichment.io.tmdb import TmdbSettings
-from movie_enrichment.transforms.enrich import NAMESPACE, EnrichMovies
-from movie_enrichment.transforms.selection import Selector, fingerprint
+from movie_enrichment.transforms.enrich import EnrichMovies
+from movie_enrichment.transforms.selection import Selector
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,36 +38,25 @@ class RunConfig:
 
 
 class SelectMoviesFn(beam.DoFn):
-    """Routes each record: to the lookup, to the checkpointed result that already answers it, or nowhere.
+    """Keeps the records this run enriches, with the enrichers each needs.
 
     Args:
         selector: the `--reprocess`/`--titles` rules.
 
-    Input: lists of (key, record); side input `resumed`: {key: hit} from the checkpoints. Main output:
-    (key, (record, needed_enrichers)); tagged `resumed`: (key, hit) reused as they are. Passing movies
-    are not emitted at all: the sink keeps every record it does not get a patch for.
+    Input: lists of (key, record), straight from the read and fused with it (no side input, so the tens of
+    thousands of records that pass through untouched never cross the runner). Output: (key, (record,
+    needed_enrichers)). Passing movies are not emitted at all: the sink keeps every record it gets no patch for.
     """
-
-    RESUMED = "resumed"
 
     def __init__(self, selector: Selector):
         self._selector = selector
-        self._resumed = Metrics.counter(NAMESPACE, "resumed")
 
-    def process(self, chunk: list[tuple[str, Any]], resumed: dict) -> Iterable[Any]:
+    def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
         for key, record in chunk:
             needed = self._selector.needed(key, record)
-            if not needed:
-                continue
-            hit = resumed.get(key) if resumed else None
-            if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
-                self._resumed.inc()
-                progress.add(selected=1, done=1)
-                yield beam.pvalue.TaggedOutput(self.RESUMED, (key, {
-                    **hit, "enrichers": list(needed), "prior": record.get("enrichment")}))
-                continue
-            progress.add(selected=1)
-            yield key, (record, needed)
+            if needed:
+                progress.add(selected=1)
+                yield key, (record, needed)
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
@@ -79,14 +67,10 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs,
                                                                 chunk_size=READ_CHUNK)
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
-    routed = read.records | "SelectMovies" >> beam.ParDo(
-        SelectMoviesFn(config.selector), resumed=beam.pvalue.AsDict(resumed)).with_outputs(
-            SelectMoviesFn.RESUMED, main="selected")
-    # The read is one element on one worker; spreading its output lets every later stage use every worker.
-    selected = routed.selected | "Spread" >> beam.Reshuffle()
+    selected = read.records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
-        config.checkpoint_dir, resumed=routed[SelectMoviesFn.RESUMED])
+        config.checkpoint_dir, resumed=resumed)
     written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
         read.snapshot, config.output, config.backup_dir, config.keep_backups)
     read.snapshot | "WriteFailures" >> beam.ParDo(

@@ -66,8 +66,9 @@ class LookupTmdbFn(_ClientDoFn):
         settings: the client's `TmdbSettings`.
         checkpoint_dir: when set, each finished batch is written there before its results go on.
 
-    Input: batches (lists) of (key, record, needed_enrichers). Output: (key, hit) per movie, where a hit is a
-    dict with the match outcome and the trimmed details body that every enricher reads. Outcomes other than
+    Input: batches (lists) of (key, record, needed_enrichers, resumed_hit); a movie with a hit read back from
+    the checkpoints costs no request. Output: (key, hit) per movie, where a hit is a dict with the match
+    outcome and the trimmed details body that every enricher reads. Outcomes other than
     success are data; only a rejected API key raises, because it dooms every other request too.
     """
 
@@ -86,6 +87,7 @@ class LookupTmdbFn(_ClientDoFn):
         self._store = CheckpointStore(self._checkpoint_dir) if self._checkpoint_dir else None
         self._outcomes = {s: Metrics.counter(NAMESPACE, f"lookup_{s}")
                           for s in ("ok", "not_found", "ambiguous", "failed", "invalid")}
+        self._resumed = Metrics.counter(NAMESPACE, "resumed")
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -95,22 +97,31 @@ class LookupTmdbFn(_ClientDoFn):
             self._pool = None
         super().teardown()
 
-    def process(self, batch: list[tuple[str, Any, tuple[str, ...]]]) -> Iterable[tuple[str, dict]]:
-        hits = list(self._pool.map(self._lookup, batch))
+    def process(self, batch: list[tuple[str, Any, tuple[str, ...], dict | None]]) -> Iterable[tuple[str, dict]]:
+        resumed = [self._reuse(item) for item in batch if item[3] is not None]
+        hits = list(self._pool.map(self._lookup, [item for item in batch if item[3] is None]))
         self._report_requests()
-        if self._store is not None:
+        if self._store is not None and hits:
             self._store.write_batch(hits)
         for hit in hits:
             self._outcomes[hit["status"]].inc()
             yield hit["key"], hit
+        yield from ((hit["key"], hit) for hit in resumed)
+
+    def _reuse(self, item: tuple[str, Any, tuple[str, ...], dict]) -> dict:
+        """A lookup read back from the checkpoints of an interrupted run: no request."""
+        _, record, needed, hit = item
+        self._resumed.inc()
+        progress.add(done=1, failed=int(hit["status"] == FAILED))
+        return {**hit, "enrichers": list(needed), "prior": record.get("enrichment")}
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
 
-    def _lookup(self, item: tuple[str, Any, tuple[str, ...]]) -> dict:
+    def _lookup(self, item: tuple[str, Any, tuple[str, ...], None]) -> dict:
         if self._abort.is_set():
             raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
-        key, record, needed = item
+        key, record, needed, _ = item
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
                "prior": record.get("enrichment") if isinstance(record, dict) else None}
@@ -219,6 +230,17 @@ class EnrichImagesFn(_ClientDoFn):
                     "prior": hit["prior"]}
 
 
+def _with_checkpoint(element: tuple[str, dict]) -> Iterable[tuple[str, Any, tuple[str, ...], dict | None]]:
+    """(key, record, needed, hit): the checkpointed hit only if it was made from this very record and covers
+    every enricher needed now; otherwise None, and the movie is looked up."""
+    key, groups = element
+    for record, needed in groups["movie"]:
+        hit = next(iter(groups["resumed"]), None)
+        usable = hit is not None and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(
+            hit["enrichers"])
+        yield key, record, tuple(needed), hit if usable else None
+
+
 def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
     """Combines the enrichers' parts of one movie into a patch of top-level fields.
 
@@ -257,7 +279,8 @@ class EnrichMovies(beam.PTransform):
         checkpoint_dir: where finished batches are checkpointed, or None.
         resumed: an optional PCollection of (key, hit) read back from checkpoints.
 
-    Input: (key, (record, needed_enrichers)) for the selected movies. Output: a dict with `patches`
+    Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
+    checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
     ((key, patch) for the sink) and `failures` (one dict per failed enrichment).
     """
 
@@ -275,17 +298,18 @@ class EnrichMovies(beam.PTransform):
 
     def expand(self, selected):
         batch = self._batch_size
-        fetched = (
-            selected
-            | "Flatten" >> beam.Map(lambda kv: (kv[0], kv[1][0], tuple(kv[1][1])))
+        resumed = self._resumed if self._resumed is not None else (
+            selected.pipeline | "NoCheckpoints" >> beam.Create([]))
+        hits = (
+            {"movie": selected, "resumed": resumed}
+            # The grouping also spreads the movies, read on one worker, over every worker.
+            | "JoinCheckpoints" >> beam.CoGroupByKey()
+            | "UseCheckpoints" >> beam.FlatMap(_with_checkpoint)
             # Equal bounds: fixed-size batches, one checkpoint each. GroupIntoBatches would push the whole
             # pipeline off the fast in-process engine (its processing-time timer).
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
             | "MatchTmdb" >> beam.ParDo(
                 LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory)))
-        hits = fetched
-        if self._resumed is not None:
-            hits = (fetched, self._resumed) | "WithResumed" >> beam.Flatten()
 
         branches = []
         if "metadata" in self._enrichers:
