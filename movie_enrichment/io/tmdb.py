@@ -21,7 +21,12 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 # What the details call appends, per enricher; one request then feeds every enricher.
 APPEND_FOR = {"metadata": ("credits", "external_ids"), "images": ("images",)}
-_RETRY_STATUSES = (429, 500, 502, 503, 504)
+# 429 is not among them: a throttled request is retried by TmdbClient.get, through the rate limiter, so the
+# retry takes a slot like any request instead of going out on top of the schedule.
+_RETRY_STATUSES = (500, 502, 503, 504)
+# The limiter keeps this far under the configured rate, so that timing jitter between client and server
+# never puts one request too many into the server's one-second window.
+RATE_MARGIN = 0.975
 
 
 class TmdbError(Exception):
@@ -73,22 +78,27 @@ def redact(text: str, secret: str | None) -> str:
 
 
 class RateLimiter:
-    """A token bucket shared by every thread of a process; the burst is one token, so spacing is even."""
+    """A token bucket shared by every thread of a process; the burst is one token, so spacing is even.
+
+    `pause()` holds every thread back, as TMDB asks with `Retry-After` when it answers 429.
+    """
 
     def __init__(self, rate: float):
-        self._interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self._interval = 1.0 / (rate * RATE_MARGIN) if rate and rate > 0 else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        if not self._interval:
-            return
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next)
-            self._next = slot + self._interval
+            self._next = slot + self._interval if self._interval else slot
         if slot > now:
             time.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
 
 
 _SHARED_LOCK = threading.Lock()
@@ -250,8 +260,8 @@ class TmdbClient:
         if not self.settings.is_bearer_token:
             query["api_key"] = self.settings.api_key
         url = self.settings.base_url.rstrip("/") + path
-        # urllib3 retries transport faults and 429/5xx; a body cut off mid-JSON arrives as a 200 and is
-        # retried here, once per remaining attempt.
+        # urllib3 retries transport faults and 5xx; 429s and bodies cut off mid-JSON are retried here, each
+        # attempt taking its slot from the rate limiter.
         kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
         timeout = (min(self.settings.timeout, 10.0), self.settings.timeout)
         if self.settings.cache_path:
@@ -270,7 +280,7 @@ class TmdbClient:
                 except orjson.JSONDecodeError:
                     pass  # a damaged entry: ask the API again
         last_error = "no attempt"
-        attempts = 1 + min(2, self.settings.retries)
+        attempts = 1 + self.settings.retries
         for attempt in range(attempts):
             retrying = attempt + 1 < attempts
             self._limiter.acquire()
@@ -292,6 +302,14 @@ class TmdbClient:
                     raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
             if response.status_code == 401:
                 raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
+            if response.status_code == 429:
+                with self._lock:
+                    self.stats.throttled += 1
+                progress.add(throttled=1)
+                self._limiter.pause(_retry_after(response, attempt, self.settings.backoff))
+                last_error = f"HTTP 429 from {kind}: still throttled after {attempts} attempts"
+                self._note_retry(retrying)
+                continue
             if response.status_code == 404:
                 return None
             if response.status_code >= 400:
@@ -353,6 +371,14 @@ class TmdbClient:
             # Without it, TMDB filters images by `language` and drops the language-less backdrops.
             params["include_image_language"] = "en,null"
         return self.get(f"/movie/{int(tmdb_id)}", params)
+
+
+def _retry_after(response: requests.Response, attempt: int, backoff: float) -> float:
+    """Seconds to hold back after a 429: the server's Retry-After, else an exponential backoff."""
+    try:
+        return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return min(30.0, max(1.0, backoff * 2 ** attempt))
 
 
 def _message(body: bytes) -> str:
