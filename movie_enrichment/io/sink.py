@@ -47,24 +47,45 @@ def ensure_dir(path: str) -> None:
                 raise
 
 
-def atomic_write(path: str, data: bytes, mime_type: str = "application/json") -> None:
-    """Writes `data` to a temporary file beside `path`, flushes it, then renames it onto `path`."""
+def _write_temp(path: str, data: bytes, mime_type: str) -> str:
+    """Writes `data` under a temporary name beside `path`, flushed to disk, and returns that name."""
     directory, name = FileSystems.split(path)
     temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
     try:
         with FileSystems.create(temp, mime_type=mime_type, compression_type=CompressionTypes.UNCOMPRESSED) as out:
             out.write(data)
-        _fsync(temp)
-        FileSystems.rename([temp], [path])
-        if is_local(path):
-            _fsync(directory or ".")
+            if is_local(temp):
+                out.flush()
+                os.fsync(out.fileno())  # durable before it is renamed: a power cut cannot leave it empty
     except Exception:
-        try:
-            if FileSystems.exists(temp):
-                FileSystems.delete([temp])
-        except Exception:  # pylint: disable=broad-except
-            _LOGGER.warning("Could not remove the temporary file %s", temp)
+        _discard(temp)
         raise
+    return temp
+
+
+def _discard(temp: str) -> None:
+    try:
+        if FileSystems.exists(temp):
+            FileSystems.delete([temp])
+    except Exception:  # pylint: disable=broad-except
+        _LOGGER.warning("Could not remove the temporary file %s", temp)
+
+
+def _publish(temp: str, path: str) -> None:
+    """Renames a finished temporary file onto `path` in one atomic step (a copy + delete on object stores,
+    which publish an object whole or not at all)."""
+    try:
+        FileSystems.rename([temp], [path])
+    except Exception:
+        _discard(temp)
+        raise
+    if is_local(path):
+        _fsync(FileSystems.split(path)[0] or ".")
+
+
+def atomic_write(path: str, data: bytes, mime_type: str = "application/json") -> None:
+    """Writes `data` to a temporary file beside `path`, flushes it, then renames it onto `path`."""
+    _publish(_write_temp(path, data, mime_type), path)
 
 
 def backup_name(output: str, when: datetime.datetime) -> str:
@@ -129,22 +150,32 @@ def _remove_stale_temps(output: str) -> None:
         _LOGGER.warning("Could not remove old temporary files beside %s: %s", output, error)
 
 
-def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int = 10) -> str | None:
+def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int = 10,
+                   previous: bytes | None = None) -> str | None:
     """Replaces `output` with `data` safely and returns the backup path of the previous output, if any.
 
-    The order is the point: the new file is complete and flushed before anything else happens, the previous
-    output is copied into the backups before it is replaced, and the replacement is a single rename.
+    The order is the point: the new file is written beside the target and flushed; then the previous output
+    is saved into the backups (from `previous`, its bytes as already read, else copied from disk); then one
+    rename puts the new file in place. At every moment the output is the old file or the whole new one.
     """
     directory = FileSystems.split(output)[0]
     if directory and not FileSystems.exists(directory):
         raise SinkError(f"output folder does not exist: {directory}")
     _remove_stale_temps(output)
+    temp = _write_temp(output, data, "application/json")
     backup = None
-    if FileSystems.exists(output):
-        ensure_dir(backup_dir)
-        backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
-        _copy_atomically(output, backup)
-    atomic_write(output, data)
+    try:
+        if FileSystems.exists(output):
+            ensure_dir(backup_dir)
+            backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
+            if previous is not None:
+                atomic_write(backup, previous)
+            else:
+                _copy_atomically(output, backup)
+    except Exception:
+        _discard(temp)
+        raise
+    _publish(temp, output)
     if backup:
         try:
             _prune_backups(backup_dir, output, keep_backups)
@@ -167,7 +198,9 @@ class _WriteDatabaseFn(beam.DoFn):
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
         data = database.serialize(snapshot, database.apply_patches(items, patches))
         try:
-            backup = write_database(self._output, self._backup_dir, data, self._keep_backups)
+            # Updating in place, the previous output is the file just read: its backup needs no second read.
+            previous = snapshot.data if snapshot.path == self._output else None
+            backup = write_database(self._output, self._backup_dir, data, self._keep_backups, previous)
         except SinkError:
             raise
         except OSError as error:
