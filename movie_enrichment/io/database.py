@@ -4,6 +4,7 @@ import dataclasses
 import json
 import logging
 import re
+import zlib
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
@@ -46,9 +47,30 @@ class Snapshot:
     additions: tuple = ()
 
     def items(self) -> list[tuple[str, Any]]:
-        """Every (key, record) of the database to write: the file's own, then the additions."""
-        _, items = parse_snapshot(self.path, self.data)
+        """Every (key, record) of the database to write: the file's own, then the additions.
+
+        Where the sink runs in the process that read the file (the local runner), the records parsed then are
+        taken back instead of parsing the file a second time; elsewhere the bytes are parsed again.
+        """
+        items = _PARSED.pop(self._cache_key(), None)
+        if items is None:
+            _, items = parse_snapshot(self.path, self.data)
         return items + list(self.additions)
+
+    def remember(self, items: list[tuple[str, Any]]) -> None:
+        _PARSED[self._cache_key()] = items
+
+    def _cache_key(self) -> tuple[str, int, int]:
+        return self.path, len(self.data), zlib.crc32(self.data)
+
+
+# Records parsed by the read, kept for the sink of the same run in the same process (see Snapshot.items).
+_PARSED: dict[tuple[str, int, int], list] = {}
+
+
+def forget_parsed() -> None:
+    """Drops what a failed run left in the cache above."""
+    _PARSED.clear()
 
 
 def read_bytes(path: str) -> bytes:
@@ -177,12 +199,40 @@ def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
 
 def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> bytes:
     """Writes (key, record) pairs back in the snapshot's format, indentation and byte-order mark."""
+    return b"".join(serialize_chunks(snapshot, items))
+
+
+def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> Iterator[bytes]:
+    """The same bytes as `serialize`, record by record, so that a sink never holds the whole output twice.
+
+    Each record is dumped alone and indented one level more by inserting two spaces after each newline, which
+    is exactly what dumping the whole object does: JSON strings cannot hold a raw newline.
+    """
+    if snapshot.bom:
+        yield _UTF8_BOM
     if snapshot.format == FORMAT_JSONL:
-        body = b"".join(_dumps(record, None) + b"\n" for _, record in items)
-    else:
+        for _, record in items:
+            yield _dumps(record, None) + b"\n"
+        return
+    if snapshot.indent not in (None, 2):
         value: Any = dict(items) if snapshot.format == FORMAT_OBJECT else [record for _, record in items]
-        body = _dumps(value, snapshot.indent) + b"\n"
-    return (_UTF8_BOM if snapshot.bom else b"") + body
+        yield _dumps(value, snapshot.indent) + b"\n"
+        return
+    is_object = snapshot.format == FORMAT_OBJECT
+    opening, closing = (b"{", b"}") if is_object else (b"[", b"]")
+    newline = b"\n  " if snapshot.indent else b""
+    separator = b",\n  " if snapshot.indent else b","
+    colon = b": " if snapshot.indent else b":"
+    yield opening
+    first = True
+    for key, record in items:
+        body = _dumps(record, snapshot.indent)
+        if snapshot.indent:
+            body = body.replace(b"\n", b"\n  ")
+        prefix = newline if first else separator
+        yield prefix + (orjson.dumps(key) + colon if is_object else b"") + body
+        first = False
+    yield (b"" if first or not snapshot.indent else b"\n") + closing + b"\n"
 
 
 def _dumps(value: Any, indent: int | None) -> bytes:
@@ -246,6 +296,7 @@ class _ReadDatabaseFn(beam.DoFn):
             _LOGGER.info("Merging %d new records from %s", len(new), extra)
             additions += new
         snapshot.additions = tuple(additions)
+        snapshot.remember(items)
         yield beam.pvalue.TaggedOutput(self.SNAPSHOT, snapshot)
         records = items + additions
         if self._chunk_size:

@@ -47,13 +47,15 @@ def ensure_dir(path: str) -> None:
                 raise
 
 
-def _write_temp(path: str, data: bytes, mime_type: str) -> str:
-    """Writes `data` under a temporary name beside `path`, flushed to disk, and returns that name."""
+def _write_temp(path: str, data: bytes | Iterable[bytes], mime_type: str) -> str:
+    """Writes `data` (bytes, or an iterable of chunks) under a temporary name beside `path`, flushed to disk,
+    and returns that name."""
     directory, name = FileSystems.split(path)
     temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
     try:
         with FileSystems.create(temp, mime_type=mime_type, compression_type=CompressionTypes.UNCOMPRESSED) as out:
-            out.write(data)
+            for chunk in ([data] if isinstance(data, bytes) else data):
+                out.write(chunk)
             if is_local(temp):
                 out.flush()
                 os.fsync(out.fileno())  # durable before it is renamed: a power cut cannot leave it empty
@@ -150,7 +152,7 @@ def _remove_stale_temps(output: str) -> None:
         _LOGGER.warning("Could not remove old temporary files beside %s: %s", output, error)
 
 
-def write_database(output: str, backup_dir: str, data: bytes, keep_backups: int = 10,
+def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], keep_backups: int = 10,
                    previous: bytes | None = None) -> str | None:
     """Replaces `output` with `data` safely and returns the backup path of the previous output, if any.
 
@@ -196,7 +198,7 @@ class _WriteDatabaseFn(beam.DoFn):
         unknown = set(patches) - {key for key, _ in items}
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
-        data = database.serialize(snapshot, database.apply_patches(items, patches))
+        data = database.serialize_chunks(snapshot, database.apply_patches(items, patches))
         try:
             # Updating in place, the previous output is the file just read: its backup needs no second read.
             previous = snapshot.data if snapshot.path == self._output else None

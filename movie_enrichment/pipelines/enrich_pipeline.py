@@ -73,7 +73,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
         config.checkpoint_dir, resumed=resumed)
     written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
         read.snapshot, config.output, config.backup_dir, config.keep_backups)
-    read.snapshot | "WriteFailures" >> beam.ParDo(
+    # An impulse of its own, not the snapshot, so the database's bytes are not handed to one more stage.
+    p | "FailuresFile" >> beam.Create([config.failures]) | "WriteFailures" >> beam.ParDo(
         _WriteFailuresFn(config.failures), failures=beam.pvalue.AsList(enriched["failures"]))
     return {"records": read.records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}
@@ -85,7 +86,7 @@ class _WriteFailuresFn(beam.DoFn):
     def __init__(self, path: str):
         self._path = path
 
-    def process(self, _snapshot, failures: list[dict]) -> Iterable[int]:
+    def process(self, _path: str, failures: list[dict]) -> Iterable[int]:
         from apache_beam.io.filesystems import FileSystems
         if failures:
             failures = sorted(failures, key=lambda f: (f["key"], f["enricher"]))

@@ -367,6 +367,7 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
             reason = redact(_innermost_message(error), config.settings.api_key)
             raise FatalError(f"the pipeline failed: {reason} (rerun with --log_level INFO for details)") from None
         finally:
+            database.forget_parsed()
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
     # The database is written: only now may the checkpoints go.
