@@ -1,5 +1,6 @@
 """The TMDB v3 client: one pooled session, urllib3 retries that honour Retry-After, timeouts and a rate limit."""
 
+import collections
 import dataclasses
 import datetime
 import logging
@@ -78,23 +79,37 @@ def redact(text: str, secret: str | None) -> str:
 
 
 class RateLimiter:
-    """A token bucket shared by every thread of a process; the burst is one token, so spacing is even.
+    """Even spacing plus a sliding one-second window over the moments requests really leave, shared by every
+    thread of a process.
 
-    `pause()` holds every thread back, as TMDB asks with `Retry-After` when it answers 429.
+    Spacing alone is not enough: threads that wake late (the GIL, a busy core) would send several slots'
+    requests at once and push one too many into the server's window. `pause()` holds every thread back, as
+    TMDB asks with `Retry-After` when it answers 429.
     """
 
     def __init__(self, rate: float):
         self._interval = 1.0 / (rate * RATE_MARGIN) if rate and rate > 0 else 0.0
+        self._cap = max(1, int(rate * RATE_MARGIN)) if self._interval else 0
+        self._sent: collections.deque[float] = collections.deque()
         self._next = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval if self._interval else slot
-        if slot > now:
-            time.sleep(slot - now)
+        if not self._interval:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - 1.0:
+                    self._sent.popleft()
+                wait = self._next - now
+                if len(self._sent) >= self._cap:
+                    wait = max(wait, self._sent[0] + 1.0 - now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    self._next = max(self._next, now) + self._interval
+                    return
+            time.sleep(min(wait, 1.0))
 
     def pause(self, seconds: float) -> None:
         with self._lock:
