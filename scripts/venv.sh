@@ -11,7 +11,7 @@ _want="$(sha256sum setup.py | cut -d' ' -f1)"
 if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
   echo "Installing movie_enrichment and its dependencies into $VENV (once; log in $VENV/install.log) ..." >&2
   if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
-         "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[test]"; } > "$VENV/install.log" 2>&1; then
+         "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[test,bench]"; } > "$VENV/install.log" 2>&1; then
     tail -n 30 "$VENV/install.log" >&2
     echo "Installing failed; the whole log is in $VENV/install.log" >&2
     exit 1

@@ -256,7 +256,7 @@ def test_an_unexpected_error_while_writing_is_named_in_its_one_line(server, db, 
     def serialize(*args, **kwargs):
         raise RuntimeError("serializer exploded on purpose")
 
-    monkeypatch.setattr(database, "serialize", serialize)
+    monkeypatch.setattr(database, "serialize_chunks", serialize)
     assert enrich(server, db) == launch.EXIT_FAILED
     assert db.read_bytes() == before and temp_files(db.parent) == []
     line = error_line(capfd)

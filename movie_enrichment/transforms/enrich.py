@@ -206,6 +206,9 @@ class EnrichImagesFn(_ClientDoFn):
 
     def _image_base(self) -> str:
         # Module-level, so every DoFn instance of this process shares one /configuration request.
+        configuration = _CONFIGURATION.get(self._settings.base_url)
+        if configuration is not None:
+            return extract.image_base(configuration)
         with _CONFIGURATION_LOCK:
             configuration = _CONFIGURATION.get(self._settings.base_url)
             if configuration is None:

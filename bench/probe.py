@@ -1,0 +1,159 @@
+"""Runs the pipeline's command in this process with timers around its main steps: a wall-clock timeline.
+
+    python -m bench.probe TIMELINE.json -- <the arguments of python -m movie_enrichment>
+
+The DirectRunner (the FnApiRunner, multi_threading) runs every DoFn in this process, so wrapping the
+project's functions here times them where they really run. Each probe records its calls, the first start,
+the last end and the time spent inside (summed over threads). Nothing of the pipeline is changed otherwise;
+the figures of the timed runs come from plain `python -m movie_enrichment`, not from this.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import sys
+import threading
+import time
+
+_T0 = time.monotonic()
+_LOCK = threading.Lock()
+PROBES: dict[str, dict] = {}
+
+
+def _process_age() -> float:
+    """Seconds since this process started (interpreter start-up included)."""
+    try:
+        with open("/proc/self/stat") as handle:
+            start_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+_BORN = _process_age()  # at _T0
+
+
+def _now() -> float:
+    return time.monotonic() - _T0 + _BORN
+
+
+def _record(name: str, start: float, end: float, count: bool = True) -> None:
+    with _LOCK:
+        probe = PROBES.setdefault(name, {"calls": 0, "first_start": start, "last_end": end, "inside": 0.0})
+        probe["calls"] += 1 if count else 0
+        probe["first_start"] = min(probe["first_start"], start)
+        probe["last_end"] = max(probe["last_end"], end)
+        probe["inside"] += end - start
+
+
+_CALLS: dict[str, int] = {}
+
+
+def _numbered(name: str) -> str:
+    """`name` with the call's number, for functions whose successive calls are different steps."""
+    with _LOCK:
+        _CALLS[name] = _CALLS.get(name, 0) + 1
+        return f"{name} #{_CALLS[name]}"
+
+
+def _wrap(owner, attribute: str, name: str, numbered: bool = False) -> None:
+    original = getattr(owner, attribute)
+    if numbered:
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            label = _numbered(name)
+            start = _now()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _record(label, start, _now())
+        setattr(owner, attribute, wrapper)
+        return
+    if inspect.isgeneratorfunction(original):
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            generator = original(*args, **kwargs)
+            first = True
+            while True:
+                start = _now()
+                try:
+                    value = next(generator)
+                except StopIteration:
+                    _record(name, start, _now(), count=first)
+                    return
+                _record(name, start, _now(), count=first)
+                first = False
+                yield value
+    else:
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            start = _now()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _record(name, start, _now())
+    setattr(owner, attribute, wrapper)
+
+
+MISSING: list[str] = []
+
+
+def install() -> None:
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    from movie_enrichment.io import checkpoints, database, sink
+    from movie_enrichment.pipelines import enrich_pipeline, launch, report
+    from movie_enrichment.transforms import enrich
+
+    targets = [
+        (launch, "resolve", "options: parse and check"),
+        (launch, "_run_locked", "run (after options)"),
+        (launch, "build_pipeline", "graph: build"),
+        (FnApiRunner, "run_pipeline", "runner: run_pipeline (whole execution)"),
+        (database, "read_bytes", "read: file bytes"),
+        (database, "parse_snapshot", "parse: parse_snapshot", True),
+        (database._ReadDatabaseFn, "process", "read: DoFn (read + parse + emit records)"),
+        (enrich_pipeline.SelectMoviesFn, "process", "select: SelectMoviesFn (per record)"),
+        (enrich.LookupTmdbFn, "process", "lookup: LookupTmdbFn (per batch, HTTP)"),
+        (enrich.EnrichMetadataFn, "process", "metadata: EnrichMetadataFn"),
+        (enrich.EnrichImagesFn, "process", "images: EnrichImagesFn"),
+        (enrich, "merge_parts", "merge: merge_parts (after GroupByKey)"),
+        (sink._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
+        (database, "serialize", "sink: serialize"),
+        (sink, "write_database", "sink: write_database (backup + atomic write)"),
+        (checkpoints.CheckpointStore, "write_batch", "checkpoints: write_batch"),
+        (checkpoints.CheckpointStore, "clear", "checkpoints: clear"),
+        (report, "write_report", "report: write"),
+    ]
+    for owner, attribute, name, *numbered in targets:
+        if callable(getattr(owner, attribute, None)):
+            _wrap(owner, attribute, name, *numbered)
+        else:  # renamed or gone in this version of the pipeline: that step is simply not timed
+            MISSING.append(f"{getattr(owner, '__name__', owner)}.{attribute}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out, rest = argv[0], argv[argv.index("--") + 1:]
+    imports_start = _now()
+    from movie_enrichment.pipelines import launch
+    _record("start-up: imports (movie_enrichment, apache_beam)", imports_start, _now())
+    install()
+    status = 1
+    try:
+        status = launch.main(rest)
+    finally:
+        end = _now()
+        with open(out, "w") as handle:
+            json.dump({"interpreter_start": 0.0, "probe_start": _BORN, "end": end, "status": status,
+                       "probes": PROBES, "missing": MISSING}, handle, indent=1)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
