@@ -256,3 +256,28 @@ def test_read_movie_database_outputs_records_and_one_snapshot(tmp_path):
         outputs = pipeline | ReadMovieDatabase(str(path))
         assert_that(outputs.records, equal_to(list(MOVIES.items())), label="Records")
         assert_that(outputs.snapshot, equal_to([expected_snapshot]), label="Snapshot")
+
+
+def test_a_snapshot_travels_without_its_bytes_where_the_reader_keeps_them(tmp_path):
+    import pickle
+
+    from movie_enrichment.io import database as db
+    path = tmp_path / "movies.json"
+    path.write_bytes(b'{"A": {"title": "A"}}')
+    snapshot, items = db.load(str(path))
+    assert len(pickle.dumps(snapshot)) > len(snapshot.data), "not kept: the bytes travel"
+    snapshot.remember(items)
+    try:
+        light = pickle.loads(pickle.dumps(snapshot))
+        assert light.data is None and light.bytes() == path.read_bytes()
+        db.forget_parsed()
+        elsewhere = pickle.loads(pickle.dumps(snapshot))  # kept no more: as in another process
+        assert elsewhere.bytes() == path.read_bytes(), "read again, and checked"
+        snapshot.remember(items)
+        moved = pickle.loads(pickle.dumps(snapshot))
+        db.forget_parsed()
+        path.write_bytes(b'{"B": {"title": "B"}}')
+        with pytest.raises(DatabaseError, match="changed while the run"):
+            moved.bytes()
+    finally:
+        db.forget_parsed()

@@ -36,15 +36,44 @@ class DatabaseError(ValueError):
 
 @dataclasses.dataclass
 class Snapshot:
-    """The input database as read once: its raw bytes and how to write it back the same way."""
+    """The input database as read once: its raw bytes and how to write it back the same way.
+
+    The bytes travel with the snapshot to the sink, except where the sink runs in the process that read them
+    (the local engine): there the snapshot is pickled without them and takes them back from this process, so
+    Beam does not copy the whole database through its data plane. A sink in another process (multi-process
+    mode, a distributed runner) reads the file again and checks that it is the same file.
+    """
 
     path: str
-    data: bytes
+    data: bytes | None
     format: str
     bom: bool = False
     indent: int | None = None  # None: compact
     # Records merged in from other files (`--watch`), appended after the file's own records when written.
     additions: tuple = ()
+    size: int = -1
+    crc: int = 0
+
+    def __post_init__(self):
+        if self.data is not None and self.size < 0:
+            self.size, self.crc = len(self.data), zlib.crc32(self.data)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if self._cache_key() in _HELD:
+            state["data"] = None
+        return state
+
+    def bytes(self) -> bytes:
+        """The database file's bytes as read, from this process if it holds them, else read again and checked."""
+        if self.data is None:
+            held = _HELD.get(self._cache_key())
+            if held is None:
+                held = read_bytes(self.path)
+                if len(held) != self.size or zlib.crc32(held) != self.crc:
+                    raise DatabaseError(f"the input changed while the run was going: {self.path}")
+            self.data = held
+        return self.data
 
     def items(self) -> list[tuple[str, Any]]:
         """Every (key, record) of the database to write: the file's own, then the additions.
@@ -54,23 +83,27 @@ class Snapshot:
         """
         items = _PARSED.pop(self._cache_key(), None)
         if items is None:
-            _, items = parse_snapshot(self.path, self.data)
+            _, items = parse_snapshot(self.path, self.bytes())
         return items + list(self.additions)
 
     def remember(self, items: list[tuple[str, Any]]) -> None:
+        """Keeps the bytes and the parsed records in this process for the sink of the same run."""
         _PARSED[self._cache_key()] = items
+        _HELD[self._cache_key()] = self.data
 
     def _cache_key(self) -> tuple[str, int, int]:
-        return self.path, len(self.data), zlib.crc32(self.data)
+        return self.path, self.size, self.crc
 
 
-# Records parsed by the read, kept for the sink of the same run in the same process (see Snapshot.items).
+# What the read keeps for the sink of the same run in the same process (see Snapshot).
 _PARSED: dict[tuple[str, int, int], list] = {}
+_HELD: dict[tuple[str, int, int], bytes] = {}
 
 
 def forget_parsed() -> None:
-    """Drops what a failed run left in the cache above."""
+    """Drops what a run kept for its sink; called by the launcher once the run is over."""
     _PARSED.clear()
+    _HELD.clear()
 
 
 def read_bytes(path: str) -> bytes:

@@ -201,7 +201,7 @@ class _WriteDatabaseFn(beam.DoFn):
         data = database.serialize_chunks(snapshot, database.apply_patches(items, patches))
         try:
             # Updating in place, the previous output is the file just read: its backup needs no second read.
-            previous = snapshot.data if snapshot.path == self._output else None
+            previous = snapshot.bytes() if snapshot.path == self._output else None
             backup = write_database(self._output, self._backup_dir, data, self._keep_backups, previous)
         except SinkError:
             raise
