@@ -129,14 +129,10 @@ def _copy_atomically(source: str, target: str) -> None:
     try:
         FileSystems.copy([source], [temp])
         _fsync(temp)
-        FileSystems.rename([temp], [target])
     except Exception:
-        try:
-            if FileSystems.exists(temp):
-                FileSystems.delete([temp])
-        except Exception:  # pylint: disable=broad-except
-            _LOGGER.warning("Could not remove the temporary file %s", temp)
+        _discard(temp)
         raise
+    _publish(temp, target)
 
 
 def _remove_stale_temps(output: str) -> None:

@@ -165,6 +165,9 @@ class _CountingRetry(Retry):
 
     stats: Any = None  # ClientStats, set by the client
     lock: Any = None
+    # urllib3 retries any 413/429/503 that carries Retry-After, whatever status_forcelist says; 429 must come
+    # back to TmdbClient.get, whose retry waits for the shared rate limiter.
+    RETRY_AFTER_STATUS_CODES = frozenset({503})
 
     def new(self, **kw):
         retry = super().new(**kw)
@@ -172,24 +175,14 @@ class _CountingRetry(Retry):
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        throttled = int(response is not None and response.status == 429)
-        try:
-            retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        except Exception:
-            # Retries spent: this answer is final, and no further attempt is sent.
-            self._count(throttled=throttled)
-            raise
-        self._count(throttled=throttled, retried=1)
+        # Raises once the retries are spent: that answer is final, and no further attempt is counted.
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if self.stats is not None:
+            with self.lock:
+                self.stats.retries += 1
+                self.stats.requests += 1
+            progress.add(retries=1, requests=1)
         return retry
-
-    def _count(self, throttled: int, retried: int = 0) -> None:
-        if self.stats is None:
-            return
-        with self.lock:
-            self.stats.retries += retried
-            self.stats.requests += retried
-            self.stats.throttled += throttled
-        progress.add(retries=retried, requests=retried, throttled=throttled)
 
 
 _PATH_KIND = [

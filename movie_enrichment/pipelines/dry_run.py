@@ -7,7 +7,7 @@ from movie_enrichment.io import database
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig
 from movie_enrichment.transforms import matching
-from movie_enrichment.transforms.selection import fingerprint
+from movie_enrichment.transforms.selection import checkpoint_answers
 
 SAMPLE_SIZE = 10
 
@@ -30,7 +30,7 @@ def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> 
         if not needed:
             continue
         hit = resumed.get(key)
-        if hit and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"]):
+        if checkpoint_answers(hit, record, needed):
             from_checkpoints += 1
             continue
         for enricher in needed:

@@ -13,7 +13,7 @@ from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
 from movie_enrichment.transforms import extract, matching
-from movie_enrichment.transforms.selection import FAILED, INVALID, OK, fingerprint
+from movie_enrichment.transforms.selection import FAILED, INVALID, OK, checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
 NAMESPACE = "movie_enrichment"
@@ -239,9 +239,7 @@ def _with_checkpoint(element: tuple[str, dict]) -> Iterable[tuple[str, Any, tupl
     key, groups = element
     for record, needed in groups["movie"]:
         hit = next(iter(groups["resumed"]), None)
-        usable = hit is not None and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(
-            hit["enrichers"])
-        yield key, record, tuple(needed), hit if usable else None
+        yield key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None
 
 
 def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:

@@ -25,6 +25,12 @@ def fingerprint(record: Any) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
+def checkpoint_answers(hit: dict | None, record: Any, needed: tuple[str, ...]) -> bool:
+    """Whether a checkpointed lookup can stand for this record now: made from this very record (same
+    fingerprint) and covering every enricher it needs."""
+    return hit is not None and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"])
+
+
 def parse_time(value: Any) -> datetime.datetime | None:
     if not isinstance(value, str):
         return None
