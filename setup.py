@@ -19,7 +19,7 @@ setuptools.setup(
         "tqdm>=4.66",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6"],
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
         "bench": ["google-api-core", "psutil"],
     },
