@@ -6,6 +6,10 @@ The DirectRunner (the FnApiRunner, multi_threading) runs every DoFn in this proc
 project's functions here times them where they really run. Each probe records its calls, the first start,
 the last end and the time spent inside (summed over threads). Nothing of the pipeline is changed otherwise;
 the figures of the timed runs come from plain `python -m movie_enrichment`, not from this.
+
+A probe whose target is gone, or that never fires during a run that succeeded, fails the run (exit status 1,
+named on stderr): the pipeline no longer calls what it times, so a phase would silently vanish from the
+profiles. Point it at what the pipeline calls now (tests/test_bench_probe.py checks them all).
 """
 
 from __future__ import annotations
@@ -61,8 +65,16 @@ def _numbered(name: str) -> str:
         return f"{name} #{_CALLS[name]}"
 
 
+class ProbeError(RuntimeError):
+    pass
+
+
+INSTALLED: list[str] = []  # the names of the probes in place, as PROBES names them after their first call
+
+
 def _wrap(owner, attribute: str, name: str, numbered: bool = False) -> None:
     original = getattr(owner, attribute)
+    INSTALLED.append(f"{name} #1" if numbered else name)
     if numbered:
         @functools.wraps(original)
         def wrapper(*args, **kwargs):
@@ -100,17 +112,15 @@ def _wrap(owner, attribute: str, name: str, numbered: bool = False) -> None:
     setattr(owner, attribute, wrapper)
 
 
-MISSING: list[str] = []
-
-
-def install() -> None:
+def targets() -> list[tuple]:
+    """(owner, attribute, probe name[, numbered]): what the pipeline calls, where it really runs."""
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
     from movie_enrichment.io import checkpoints, database, sink
     from movie_enrichment.pipelines import enrich_pipeline, launch, report
     from movie_enrichment.transforms import enrich
 
-    targets = [
+    return [
         (launch, "resolve", "options: parse and check"),
         (launch, "_run_locked", "run (after options)"),
         (launch, "build_pipeline", "graph: build"),
@@ -124,17 +134,30 @@ def install() -> None:
         (enrich.EnrichImagesFn, "process", "images: EnrichImagesFn"),
         (enrich, "merge_parts", "merge: merge_parts (after GroupByKey)"),
         (sink._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
-        (database, "serialize", "sink: serialize"),
+        (database, "serialize_chunks", "sink: serialize"),
         (sink, "write_database", "sink: write_database (backup + atomic write)"),
         (checkpoints.CheckpointStore, "write_batch", "checkpoints: write_batch"),
         (checkpoints.CheckpointStore, "clear", "checkpoints: clear"),
         (report, "write_report", "report: write"),
     ]
-    for owner, attribute, name, *numbered in targets:
-        if callable(getattr(owner, attribute, None)):
-            _wrap(owner, attribute, name, *numbered)
-        else:  # renamed or gone in this version of the pipeline: that step is simply not timed
-            MISSING.append(f"{getattr(owner, '__name__', owner)}.{attribute}")
+
+
+def install() -> None:
+    """Wraps every target; a target that is gone (renamed, moved) is an error, not a step left untimed."""
+    wanted = targets()
+    missing = [f"{getattr(owner, '__name__', owner)}.{attribute}" for owner, attribute, *_ in wanted
+               if not callable(getattr(owner, attribute, None))]
+    if missing:
+        raise ProbeError(f"bench.probe: no such function to time: {', '.join(missing)}; "
+                         "point the probe at what the pipeline calls now")
+    for owner, attribute, name, *numbered in wanted:
+        _wrap(owner, attribute, name, *numbered)
+
+
+def never_fired() -> list[str]:
+    """The installed probes that no call went through."""
+    with _LOCK:
+        return [name for name in INSTALLED if name not in PROBES]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,13 +168,19 @@ def main(argv: list[str] | None = None) -> int:
     _record("start-up: imports (movie_enrichment, apache_beam)", imports_start, _now())
     install()
     status = 1
+    silent: list[str] = []
     try:
         status = launch.main(rest)
+        silent = never_fired() if status == 0 else []
+        if silent:
+            print(f"bench.probe: these probes never fired, the pipeline no longer calls them: {', '.join(silent)}; "
+                  "point them at what it calls now", file=sys.stderr)
+            status = 1
     finally:
         end = _now()
         with open(out, "w") as handle:
             json.dump({"interpreter_start": 0.0, "probe_start": _BORN, "end": end, "status": status,
-                       "probes": PROBES, "missing": MISSING}, handle, indent=1)
+                       "probes": PROBES, "never_fired": silent}, handle, indent=1)
     return status
 
 

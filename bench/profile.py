@@ -23,7 +23,7 @@ CATEGORIES = [
     ("read: emit records", r"_ReadDatabaseFn\.process"),
     ("select movies", r"SelectMoviesFn\.process"),
     ("sink: parse the snapshot again", r"_WriteDatabaseFn\.process .*parse_snapshot"),
-    ("sink: serialize (orjson)", r"serialize "),
+    ("sink: serialize (orjson)", r"serialize_chunks "),
     ("sink: backup copy + atomic write + fsync", r"write_database "),
     ("sink: collect patches, apply", r"_WriteDatabaseFn\.process"),
     ("checkpoints", r"CheckpointStore\."),
