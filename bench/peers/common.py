@@ -1,8 +1,10 @@
 """What every peer shares, so that they all do the same work and write the same fields as the pipeline.
 
 - `Client`: a plain requests.Session client for the same three TMDB calls the pipeline makes
-  (/search/movie, /movie/{id}?append_to_response=credits,external_ids,images, /configuration), with the same
-  429 handling (wait Retry-After, retry) and an optional process-wide request rate, evenly spaced.
+  (/search/movie, /movie/{id}?append_to_response=credits,external_ids,images, /configuration), as a
+  hand-written script would do them: on a 429 or 5xx the thread waits Retry-After (or backs off) and retries,
+  and an optional process-wide request rate spaces requests evenly. The pipeline's client does more (see
+  `RateLimiter` below), so the peers show what that discipline is worth.
 - `enrich_one`: one movie, through the project's own matching and extract functions, into the same patch
   of `tmdb`, `images` and `enrichment` that the pipeline writes.
 - `needs_enrichment`: the pipeline's default `--reprocess missing` rule for both enrichers.
@@ -32,7 +34,13 @@ def utc_now() -> str:
 
 
 class RateLimiter:
-    """Evenly spaced requests for every thread of the process (the same discipline as the pipeline's)."""
+    """Evenly spaced requests for every thread of the process, and nothing more.
+
+    Simpler than the pipeline's `movie_enrichment.io.tmdb.RateLimiter`, which aims a little under the rate
+    (`RATE_MARGIN`), also caps the requests sent in any sliding second (threads that wake late send bursts),
+    and on a 429 holds every thread back for Retry-After (`pause()`), where a peer only sleeps the thread that
+    got it.
+    """
 
     def __init__(self, rate: float):
         self._interval = 1.0 / rate if rate and rate > 0 else 0.0
