@@ -536,15 +536,6 @@ def _steady_rate(row: Row) -> float | None:
     return sorted(rates)[len(rates) // 2] if rates else None
 
 
-def _retries_429_inside_urllib3() -> bool:
-    """Whether the pipeline's client still lets urllib3 retry 429s inside session.get (past its rate limiter)."""
-    try:
-        from movie_enrichment.io import tmdb
-        return 429 in getattr(tmdb, "_RETRY_STATUSES", ())
-    except Exception:  # pylint: disable=broad-except
-        return False
-
-
 def findings(results: dict) -> list[str]:
     """What bounds each scenario, in figures taken from this run (the explanations are the harness's reading)."""
     out: list[str] = []
@@ -597,12 +588,6 @@ def findings(results: dict) -> list[str]:
                 if other is not pipe and other.returncode == 0:
                     o = throughput(other, rate)
                     text += f" `{other.name}`: {o['pct_429']:.1f}% 429s, {o['window_pct']:.1f}% of the limit."
-            if _retries_429_inside_urllib3():
-                text += (" Reading `movie_enrichment/io/tmdb.py`: `TmdbClient.get` takes one `RateLimiter` slot per "
-                     "call, but a 429 is retried by urllib3's `Retry` inside `session.get` (429 is in `status_forcelist`, "
-                     "Retry-After honoured), so the retry goes out 1 s later without a slot, on top of the 40/s "
-                     "schedule, into a window that is already full, and is refused again: the 429s feed themselves. "
-                     "The peers' client takes a slot for every attempt.")
             steady = _steady_rate(pipe)
             if steady:
                 text += (f" In steady state the pipeline got {steady:.1f} answers/s. Evenly spaced requests at r/s put "

@@ -23,7 +23,6 @@ class Tracker:
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(FIELDS, 0)
         self._last_spill = 0.0
-        self._owner_pid = os.getpid()
 
     def add(self, **deltas: int) -> None:
         with self._lock:

@@ -3,7 +3,6 @@
 import collections
 import dataclasses
 import datetime
-import logging
 import os
 import re
 import threading
@@ -16,8 +15,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from movie_enrichment.io import progress
-
-_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 # What the details call appends, per enricher; one request then feeds every enricher.

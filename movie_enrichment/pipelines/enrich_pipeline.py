@@ -2,7 +2,6 @@
 
 import dataclasses
 import datetime
-import logging
 from typing import Any, Iterable
 
 import apache_beam as beam
@@ -12,9 +11,6 @@ from movie_enrichment.io import checkpoints, database, progress, sink
 from movie_enrichment.io.tmdb import TmdbSettings
 from movie_enrichment.transforms.enrich import EnrichMovies
 from movie_enrichment.transforms.selection import Selector
-
-_LOGGER = logging.getLogger(__name__)
-
 
 READ_CHUNK = 1000
 

@@ -8,10 +8,6 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from movie_enrichment.transforms.selection import ENRICHERS, REPROCESS_MODES
 
 
-class OptionsError(ValueError):
-    """A bad option; its message is one line."""
-
-
 def _enrichers(value: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     unknown = [n for n in names if n not in ENRICHERS]

@@ -2,7 +2,6 @@
 
 import dataclasses
 import datetime
-import logging
 import threading
 import time
 from typing import Any, TextIO
@@ -10,8 +9,6 @@ from typing import Any, TextIO
 import orjson
 
 from movie_enrichment.io import progress
-
-_LOGGER = logging.getLogger(__name__)
 
 STATUSES = ("ok", "not_found", "ambiguous", "failed", "invalid")
 
