@@ -1,16 +1,20 @@
-"""Checks of the bundled test data (movie_enrichment/testing/data) and of the catalog.py that writes it."""
+"""Checks of the bundled test data (movie_enrichment/testing/data), the source of the catalog and the sample,
+and of scripts/catalog_film.py, which makes catalog bodies."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 
 from movie_enrichment.testing import catalog
 from movie_enrichment.transforms import matching
 
+ROOT = Path(__file__).resolve().parents[1]
 BODY_KEYS = {
     "id", "imdb_id", "title", "original_title", "original_language", "release_date", "overview", "tagline",
     "runtime", "genres", "popularity", "vote_average", "vote_count", "poster_path", "backdrop_path",
@@ -19,23 +23,28 @@ BODY_KEYS = {
 IMAGE_PATH = re.compile(r"^/[A-Za-z0-9]+\.jpg$")
 
 
-def _load(name: str):
-    return json.loads((catalog.DATA_DIR / name).read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def script():
+    """scripts/catalog_film.py, loaded as a module."""
+    spec = importlib.util.spec_from_file_location("catalog_film", ROOT / "scripts" / "catalog_film.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def films() -> list[dict]:
-    return _load(catalog.CATALOG_FILE)
+    return catalog.load(catalog.CATALOG_FILE)
 
 
 @pytest.fixture(scope="module")
 def sample() -> dict:
-    return _load(catalog.SAMPLE_FILE)
+    return catalog.load(catalog.SAMPLE_FILE)
 
 
 @pytest.fixture(scope="module")
 def expected() -> dict:
-    return _load(catalog.EXPECTED_FILE)
+    return catalog.load(catalog.EXPECTED_FILE)
 
 
 def _norm(title: str) -> str:
@@ -45,20 +54,47 @@ def _norm(title: str) -> str:
     return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
 
 
-# --- Files are what catalog.py builds -----------------------------------------------------------------
+# --- The files, and the script that makes catalog bodies ----------------------------------------------
 
 
-def test_files_are_what_build_functions_produce():
-    sample, expected = catalog.build_sample()
-    for name, value in ((catalog.CATALOG_FILE, catalog.build_catalog()), (catalog.SAMPLE_FILE, sample),
-                        (catalog.EXPECTED_FILE, expected)):
-        text = (catalog.DATA_DIR / name).read_text(encoding="utf-8")
-        assert text == catalog.render(value), f"{name} is stale: run python -m movie_enrichment.testing.catalog"
+@pytest.mark.parametrize("name", [catalog.CATALOG_FILE, catalog.SAMPLE_FILE, catalog.EXPECTED_FILE])
+def test_files_keep_their_canonical_text(name):
+    text = (catalog.DATA_DIR / name).read_text(encoding="utf-8")
+    assert text == catalog.render(json.loads(text)), f"{name} is not in render()'s format"
 
 
-def test_builds_are_deterministic():
-    assert catalog.build_catalog() == catalog.build_catalog()
-    assert catalog.build_sample() == catalog.build_sample()
+def test_every_body_is_what_the_script_makes_of_its_own_fields(script, films):
+    assert script.mismatches(films) == []
+
+
+def test_the_script_adds_a_film_and_replaces_one_by_id(script, tmp_path, films):
+    path = tmp_path / "catalog.json"
+    path.write_text(catalog.render(films[:2]), encoding="utf-8")
+    described = [
+        {"id": 900999, "title": "Paper Harbour", "original_language": "fr", "release_date": "2003-04-01",
+         "runtime": 95, "directors": ["Ines Marek"], "genres": ["Drama"], "cast": [["Ana Roy", "Lise"]],
+         "production_countries": ["FR", "BE"], "popularity": 3.5},
+        {**dict(zip(script.FIELDS, script.row_of(films[0]))), "runtime": 1},
+    ]
+    (tmp_path / "films.json").write_text(json.dumps(described))
+    assert script.main(["--catalog", str(path), "add", str(tmp_path / "films.json")]) == 0
+
+    after = json.loads(path.read_text(encoding="utf-8"))
+    assert [f["id"] for f in after] == [films[0]["id"], films[1]["id"], 900999]
+    assert after[0]["runtime"] == 1 and after[0]["title"] == films[0]["title"] and after[1] == films[1]
+    new = after[2]
+    assert BODY_KEYS <= new.keys()
+    assert new["imdb_id"] == "tt90900999" and new["original_title"] == "Paper Harbour"
+    assert [c["name"] for c in new["credits"]["crew"]] == ["Ines Marek"]
+    assert script.main(["--catalog", str(path), "check"]) == 0
+
+
+def test_check_names_a_body_edited_out_of_step(script, tmp_path, films, capsys):
+    edited = [dict(films[0], overview="written by hand"), films[1]]
+    path = tmp_path / "catalog.json"
+    path.write_text(catalog.render(edited), encoding="utf-8")
+    assert script.main(["--catalog", str(path), "check"]) == 1
+    assert str(films[0]["id"]) in capsys.readouterr().err
 
 
 # --- Catalog ------------------------------------------------------------------------------------------
