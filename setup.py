@@ -17,6 +17,7 @@ setuptools.setup(
         "filelock>=3.13",
         "requests-cache>=1.2",
         "tqdm>=4.66",
+        "python-dateutil>=2.8,<3",
     ],
     extras_require={
         "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6"],

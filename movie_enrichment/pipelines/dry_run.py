@@ -6,7 +6,7 @@ from typing import TextIO
 from movie_enrichment.io import database
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig
-from movie_enrichment.transforms import matching
+from movie_enrichment.transforms import fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers
 
 SAMPLE_SIZE = 10
@@ -20,6 +20,7 @@ def estimate_requests(query: matching.MovieQuery) -> int:
 def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> dict:
     """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
     _, items = database.load(config.input)
+    roles = fields.detect_roles((record for _, record in items), dict(config.field_overrides))
     resumed = {}
     if config.checkpoint_dir:
         resumed = {hit["key"]: hit for hit in CheckpointStore(config.checkpoint_dir).read_all()}
@@ -37,7 +38,7 @@ def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> 
             per_enricher[enricher] += 1
         selected.append(key)
         try:
-            requests += estimate_requests(matching.query_from_record(key, record))
+            requests += estimate_requests(matching.query_from_record(key, record, roles))
         except matching.InvalidRecord:
             invalid += 1
     if selected and "images" in config.selector.enrichers:
@@ -48,6 +49,11 @@ def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> 
                "estimated_seconds": seconds, "sample": selected[:SAMPLE_SIZE]}
     out.write(f"dry run: {len(items)} records in {config.input}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
+    out.write("  fields read (--field ROLE=NAME to choose another):\n")
+    role_reports = fields.roles_report((record for _, record in items), roles)
+    for role_report in role_reports:
+        out.write(f"    {role_report.line()}\n")
+    figures["fields"] = {r.role: {"field": r.field, "usable": r.usable, "records": r.records} for r in role_reports}
     for enricher, count in per_enricher.items():
         out.write(f"  {enricher:<9} would enrich {count} movies\n")
     if from_checkpoints:

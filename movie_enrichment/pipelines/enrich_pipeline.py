@@ -31,6 +31,7 @@ class RunConfig:
     backdrop_size: str = "w1280"
     keep_backups: int = 10
     extra_inputs: tuple[str, ...] = ()  # movie files merged in by `--watch`
+    field_overrides: tuple[tuple[str, str], ...] = ()  # `--field ROLE=NAME`
 
 
 class SelectMoviesFn(beam.DoFn):
@@ -66,7 +67,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     selected = read.records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
-        config.checkpoint_dir, resumed=resumed)
+        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides)
     written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
         read.snapshot, config.output, config.backup_dir, config.keep_backups)
     # An impulse of its own, not the snapshot, so the database's bytes are not handed to one more stage.

@@ -21,6 +21,7 @@ from movie_enrichment.io.tmdb import TmdbAuthError, TmdbClient, TmdbSettings, re
 from movie_enrichment.pipelines import dry_run, report
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig, build_pipeline, stale_before
+from movie_enrichment.transforms import fields
 from movie_enrichment.transforms.enrich import NAMESPACE
 from movie_enrichment.transforms.selection import Selector, read_titles
 
@@ -127,6 +128,10 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOption
                 titles = read_titles(handle.read().decode("utf-8").splitlines())
         except (OSError, UnicodeDecodeError) as error:
             raise FatalError(f"cannot read --titles {o.titles}: {error}", EXIT_USAGE) from None
+    try:
+        field_overrides = tuple(fields.parse_field_option(o.field or ()).items())
+    except fields.FieldError as error:
+        raise FatalError(str(error), EXIT_USAGE) from None
     processes = _process_count(options)
     settings = TmdbSettings(
         api_key=key or "", base_url=o.tmdb_base_url.rstrip("/"),
@@ -144,7 +149,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOption
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
                           titles=titles),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
-        keep_backups=o.keep_backups)
+        keep_backups=o.keep_backups, field_overrides=field_overrides)
     return options, o, config, dry_run_flag
 
 

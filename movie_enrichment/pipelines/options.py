@@ -74,6 +74,10 @@ class EnrichmentOptions(PipelineOptions):
         work.add_argument("--stale_after", type=_positive(float), default=None,
                           help="with --reprocess stale: redo outcomes older than this many days")
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
+        work.add_argument("--field", action="append", default=[], metavar="ROLE=NAME",
+                          help="read a role from this field instead of the detected one; ROLE is title, "
+                          "original_title, year, directors, imdb_id or tmdb_id; NAME may reach into an object "
+                          "(ids.tmdb); repeatable (default: detected from the field names and values)")
         work.add_argument("--poster_size", type=_image_size, default="w500", help="TMDB poster size (default w500)")
         work.add_argument("--backdrop_size", type=_image_size, default="w1280",
                           help="TMDB backdrop size (default w1280)")

@@ -12,7 +12,7 @@ from apache_beam.metrics import Metrics
 from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
-from movie_enrichment.transforms import extract, matching
+from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import FAILED, INVALID, OK, checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class LookupTmdbFn(_ClientDoFn):
     Args:
         settings: the client's `TmdbSettings`.
         checkpoint_dir: when set, each finished batch is written there before its results go on.
+        field_overrides: (role, field) pairs given with `--field`; the other roles are detected on each batch
+            (a sample of the database), with each record's own fields as fallback.
 
     Input: batches (lists) of (key, record, needed_enrichers, resumed_hit); a movie with a hit read back from
     the checkpoints costs no request. Output: (key, hit) per movie, where a hit is a dict with the match
@@ -73,9 +75,11 @@ class LookupTmdbFn(_ClientDoFn):
     """
 
     def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None,
-                 client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
+                 client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
+                 field_overrides: tuple[tuple[str, str], ...] = ()):
         super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
+        self._field_overrides = dict(field_overrides)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
         self._abort = threading.Event()
@@ -99,7 +103,9 @@ class LookupTmdbFn(_ClientDoFn):
 
     def process(self, batch: list[tuple[str, Any, tuple[str, ...], dict | None]]) -> Iterable[tuple[str, dict]]:
         resumed = [self._reuse(item) for item in batch if item[3] is not None]
-        hits = list(self._pool.map(self._lookup, [item for item in batch if item[3] is None]))
+        todo = [item for item in batch if item[3] is None]
+        roles = fields.detect_roles((item[1] for item in todo), self._field_overrides)
+        hits = list(self._pool.map(lambda item: self._lookup(item, roles), todo))
         self._report_requests()
         if self._store is not None and hits:
             self._store.write_batch(hits)
@@ -118,7 +124,7 @@ class LookupTmdbFn(_ClientDoFn):
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
 
-    def _lookup(self, item: tuple[str, Any, tuple[str, ...], None]) -> dict:
+    def _lookup(self, item: tuple[str, Any, tuple[str, ...], None], roles: fields.Roles) -> dict:
         if self._abort.is_set():
             raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
         key, record, needed, _ = item
@@ -126,7 +132,7 @@ class LookupTmdbFn(_ClientDoFn):
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
                "prior": record.get("enrichment") if isinstance(record, dict) else None}
         try:
-            query = matching.query_from_record(key, record)
+            query = matching.query_from_record(key, record, roles)
         except matching.InvalidRecord as error:
             hit.update(status=INVALID, error=str(error), updated_at=utc_now())
             progress.add(done=1)
@@ -278,6 +284,7 @@ class EnrichMovies(beam.PTransform):
         batch_size: movies per lookup batch, and per checkpoint file.
         poster_size, backdrop_size: TMDB image sizes.
         checkpoint_dir: where finished batches are checkpointed, or None.
+        field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
         resumed: an optional PCollection of (key, hit) read back from checkpoints.
 
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
@@ -287,9 +294,11 @@ class EnrichMovies(beam.PTransform):
 
     def __init__(self, settings: TmdbSettings, enrichers: tuple[str, ...], batch_size: int = 200,
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
-                 resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient):
+                 resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
+                 field_overrides: tuple[tuple[str, str], ...] = ()):
         super().__init__()
         self._client_factory = client_factory
+        self._field_overrides = tuple(field_overrides)
         self._settings = settings
         self._enrichers = enrichers
         self._batch_size = batch_size
@@ -310,7 +319,7 @@ class EnrichMovies(beam.PTransform):
             # pipeline off the fast in-process engine (its processing-time timer).
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
             | "MatchTmdb" >> beam.ParDo(
-                LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory)))
+                LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory, self._field_overrides)))
 
         branches = []
         if "metadata" in self._enrichers:

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from movie_enrichment.transforms import fields
+
 STATUS_OK = "ok"
 STATUS_NOT_FOUND = "not_found"
 STATUS_AMBIGUOUS = "ambiguous"
@@ -41,15 +43,11 @@ TIE_EPSILON = 1e-6
 # evidence gap and is never consulted for the tie (ambiguity) decision.
 POPULARITY_WEIGHT = 0.001
 
-MIN_YEAR, MAX_YEAR = 1870, 2100
-
 _ARTICLES_RE = r"the|an|a|les|le|la|l'|der|die|das|el|il"
 _TRAILING_ARTICLE = re.compile(rf"^(?P<body>.+?),\s*(?P<article>{_ARTICLES_RE})\s*$", re.IGNORECASE)
 _TRAILING_YEAR = re.compile(r"^(?P<body>.+?)\s*\((?P<year>\d{4})\)\s*$")
 # Articles dropped from the front for comparison ("l" is what "L'" becomes once "'" is a space).
 _LEADING_ARTICLES = frozenset({"the", "a", "an", "les", "le", "la", "l", "der", "die", "das", "el", "il"})
-_YEAR_PREFIX = re.compile(r"^\s*\(?\s*(\d{4})(?!\d)")
-_IMDB_ID = re.compile(r"^tt\d{7,9}$")
 # Letters that NFKD does not decompose but that people type without the diacritic.
 _LETTER_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
 # Roman numerals that mark sequels ("i", "v", "x" excluded: they are also words/letters in titles).
@@ -71,6 +69,7 @@ class MovieQuery:
     directors: tuple[str, ...]
     tmdb_id: int | None
     imdb_id: str | None
+    original_title: str | None = None
 
 
 @dataclasses.dataclass
@@ -83,52 +82,75 @@ class MatchResult:
     reason: str | None
     details: dict | None
     requests: int
+    # For ambiguous and not_found: the best candidates, for a person to choose from (the review list).
+    candidates: tuple[ReviewCandidate, ...] = ()
+    searches: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewCandidate:
+    """A film a person may pick when the matcher would not: what TMDB says of it, and why it was not chosen."""
+
+    tmdb_id: int
+    title: str
+    year: int | None
+    directors: tuple[str, ...]
+    poster_path: str | None
+    score: float
+    why_not: str
 
 
 # --- Records -> MovieQuery ------------------------------------------------------------------
 
 
-def query_from_record(key: str, record: object) -> MovieQuery:
-    """Build a MovieQuery from a scraped record; raise InvalidRecord if it has no usable title.
+def query_from_record(key: str, record: object, roles: fields.Roles = fields.DEFAULT_ROLES) -> MovieQuery:
+    """Build a MovieQuery from a scraped record, reading each role from the fields `roles` names (detected per
+    database, with the record's own fields as fallback); raise InvalidRecord if it has no usable title.
 
     Only the title is mandatory: an unparseable year, director or id is ignored (None/empty), since
     the title alone still allows a search.
     """
     if not isinstance(record, dict):
         raise InvalidRecord(f"record is not an object (got {type(record).__name__})")
-    title, title_year = _split_trailing_year(_clean_title(_raw_title(key, record)))
-    year = _first_year(record.get("year"), record.get("release_year"), record.get("release_date"))
+    title, title_year = _split_trailing_year(_clean_title(_raw_title(key, record, roles)))
+    year = roles.value(fields.YEAR, record)[1]
+    original = roles.value(fields.ORIGINAL_TITLE, record)[1]
+    original = _clean_title(original) if original else None
     return MovieQuery(
         title=title,
         year=year if year is not None else title_year,
-        directors=_directors(record),
-        tmdb_id=_tmdb_id(record),
-        imdb_id=_imdb_id(record.get("imdb_id")),
+        directors=roles.value(fields.DIRECTORS, record)[1] or (),
+        tmdb_id=roles.value(fields.TMDB_ID, record)[1] or _previous_id(record),
+        imdb_id=roles.value(fields.IMDB_ID, record)[1],
+        original_title=original if original and normalize_title(original) != normalize_title(title) else None,
     )
 
 
-def _raw_title(key: str, record: dict) -> str:
-    # An explicit title (even a bad one) wins over fallbacks: a null title is a data problem
-    # to report, not something to paper over with the key.
-    for field in ("title", "name"):
-        if field in record:
-            return _title_text(field, record[field])
+def _raw_title(key: str, record: dict, roles: fields.Roles) -> str:
+    # The first title field the record has (even with a bad value) wins over fallbacks: a null title is a
+    # data problem to report, not something to paper over with the key.
+    field = roles.title_field(record)
+    if field is not None:
+        return _title_text(field, fields.field_value(record, field)[1])
     # A key is a title in an object keyed by title; in an array or JSON Lines it is a position (#12).
-    if isinstance(key, str) and key.strip() and not re.fullmatch(r"#\d+", key):
+    if isinstance(key, str) and key.strip() and not fields.is_position_key(key):
         return key
+    original = roles.value(fields.ORIGINAL_TITLE, record)[1]
+    if original:
+        return original
     raise InvalidRecord("record has no usable title: no title field")
 
 
 def _title_text(field: str, value: object) -> str:
+    title = fields.parse_title(value)
+    if title is not None:
+        return title
     if isinstance(value, bool) or value is None:
         raise InvalidRecord(f"record has no usable title: {field} is {'null' if value is None else 'a boolean'}")
-    if isinstance(value, int):  # JSON number titles such as 1917 or 300 are real titles
-        return str(value)
-    if not isinstance(value, str):
-        raise InvalidRecord(f"record has no usable title: {field} is a {type(value).__name__}, not text")
-    if not value.strip():
-        raise InvalidRecord(f"record has no usable title: {field} is empty")
-    return value
+    if isinstance(value, str):
+        reason = "empty" if not value.strip() else f"{value.strip()!r}, an unknown"
+        raise InvalidRecord(f"record has no usable title: {field} is {reason}")
+    raise InvalidRecord(f"record has no usable title: {field} is a {type(value).__name__}, not text")
 
 
 def _clean_title(title: str) -> str:
@@ -155,78 +177,17 @@ def _split_trailing_year(title: str) -> tuple[str, int | None]:
 
 
 def _in_range(year: int) -> bool:
-    return MIN_YEAR <= year <= MAX_YEAR
+    return fields.plausible_year(year)
 
 
 def _parse_year(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        return value if _in_range(value) else None
-    if isinstance(value, str):
-        match = _YEAR_PREFIX.match(value)  # "1999", "(1999)", "1999-05-01"
-        if match and _in_range(int(match[1])):
-            return int(match[1])
-    return None
+    return fields.parse_year(value)
 
 
-def _first_year(*values: object) -> int | None:
-    for value in values:
-        year = _parse_year(value)
-        if year is not None:
-            return year
-    return None
-
-
-def _directors(record: dict) -> tuple[str, ...]:
-    for field in ("director", "directors"):
-        names = _director_names(record.get(field))
-        if names:
-            return names
-    return ()
-
-
-def _director_names(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        names = _split_director_string(value)
-    elif isinstance(value, list):
-        names = [item.get("name") if isinstance(item, dict) else item for item in value]
-    else:
-        return ()
-    cleaned = [" ".join(n.split()) for n in names if isinstance(n, str)]
-    return tuple(dict.fromkeys(n for n in cleaned if n))  # dedupe, keep order
-
-
-def _split_director_string(text: str) -> list[str]:
-    # ";", "|" and "/" never occur inside a name.  "&", "and" and "," may (as in "Browning, Kirk"),
-    # so those splits are only accepted when every side looks like a full name.
-    names: list[str] = []
-    for chunk in re.split(r"[;|/]", text):
-        for part in _split_if_names(chunk, r"\s+(?:&|and)\s+", allow_inverted=True):
-            names.extend(_split_if_names(part, r"\s*,\s*", allow_inverted=False))
-    return names
-
-
-def _split_if_names(text: str, separator: str, allow_inverted: bool) -> list[str]:
-    parts = [p.strip() for p in re.split(separator, text.strip())]
-    if len(parts) < 2:
-        return parts
-
-    def full_name(part: str) -> bool:
-        return len(part.split()) >= 2 or (allow_inverted and "," in part)
-
-    return parts if all(full_name(p) for p in parts) else [text.strip()]
-
-
-def _tmdb_id(record: dict) -> int | None:
+def _previous_id(record: dict) -> int | None:
+    """The TMDB id an earlier run matched (our own `tmdb` block)."""
     previous = record.get("tmdb")
-    for value in (record.get("tmdb_id"), previous.get("id") if isinstance(previous, dict) else None):
-        tmdb_id = _positive_int(value)
-        if tmdb_id is not None:
-            return tmdb_id
-    return None
+    return _positive_int(previous.get("id")) if isinstance(previous, dict) else None
 
 
 def _positive_int(value: object) -> int | None:
@@ -235,13 +196,6 @@ def _positive_int(value: object) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     return value if isinstance(value, int) and value > 0 else None
-
-
-def _imdb_id(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    return text if _IMDB_ID.match(text) else None
 
 
 # --- Title normalisation ----------------------------------------------------------------------
@@ -357,6 +311,7 @@ class _Candidate:
     popularity: float
     title_sim: float
     year_factor: float
+    poster_path: str | None = None
     director_agrees: bool | None = None
     details: dict | None = None
 
@@ -376,13 +331,18 @@ class _Candidate:
     def label(self) -> str:
         return f"'{self.title}' ({self.year or '?'}) #{self.tmdb_id}"
 
+    def for_review(self, why_not: str) -> ReviewCandidate:
+        directors = tuple(dict.fromkeys(_details_directors(self.details))) if self.details else ()
+        return ReviewCandidate(self.tmdb_id, self.title, self.year, directors, self.poster_path,
+                               round(self.evidence, 4), why_not)
+
 
 def _candidate_year(movie: dict) -> int | None:
     date = movie.get("release_date")
     return _parse_year(date) if isinstance(date, str) else None
 
 
-def _score_candidate(q: MovieQuery, wanted_title: str, movie: dict) -> _Candidate | None:
+def _score_candidate(q: MovieQuery, wanted_titles: list[str], movie: dict) -> _Candidate | None:
     tmdb_id = _positive_int(movie.get("id"))
     if tmdb_id is None:
         return None
@@ -391,18 +351,20 @@ def _score_candidate(q: MovieQuery, wanted_title: str, movie: dict) -> _Candidat
         return None
     year = _candidate_year(movie)
     popularity = movie.get("popularity")
+    poster = movie.get("poster_path")
     return _Candidate(
         tmdb_id=tmdb_id,
         title=titles[0],
         year=year,
         popularity=float(popularity) if isinstance(popularity, (int, float)) and popularity > 0 else 0.0,
-        title_sim=max(title_similarity(wanted_title, normalize_title(t)) for t in titles),
+        title_sim=max(title_similarity(w, normalize_title(t)) for t in titles for w in wanted_titles),
         year_factor=_year_factor(q.year, year),
+        poster_path=poster if isinstance(poster, str) and poster else None,
     )
 
 
 def _score_all(q: MovieQuery, results: list[dict]) -> list[_Candidate]:
-    wanted = normalize_title(q.title)
+    wanted = [normalize_title(t) for t in (q.title, q.original_title) if t]
     scored: dict[int, _Candidate] = {}
     for movie in results:
         candidate = _score_candidate(q, wanted, movie) if isinstance(movie, dict) else None
@@ -425,9 +387,10 @@ class _CountingApi:
         self._search, self._find, self._details = search, find_by_imdb, details
         self.requests = 0
 
-    def search(self, query: str) -> list[dict]:
+    def search(self, query: str, year: int | None = None) -> list[dict]:
         self.requests += 1
-        return list(self._search(query) or [])
+        # The year goes only to a year-filtered search, so plain search callables keep one argument.
+        return list((self._search(query) if year is None else self._search(query, year)) or [])
 
     def find_by_imdb(self, imdb_id: str) -> list[dict]:
         self.requests += 1
@@ -440,11 +403,14 @@ class _CountingApi:
 
 def match_movie(
     q: MovieQuery,
-    search: Callable[[str], list[dict]],
+    search: Callable[..., list[dict]],
     find_by_imdb: Callable[[str], list[dict]],
     details: Callable[[int], dict | None],
 ) -> MatchResult:
-    """Resolve q to a TMDB id: known id, then IMDb id lookup, then scored title search."""
+    """Resolve q to a TMDB id: known id, then IMDb id lookup, then scored title search.
+
+    `search(query)` searches by title; `search(query, year)` filters by release year (used only when the
+    first search filled a whole page without a usable candidate)."""
     if q.tmdb_id is not None:
         return MatchResult(STATUS_OK, q.tmdb_id, 1.0, None, None, 0)
     api = _CountingApi(search, find_by_imdb, details)
@@ -462,31 +428,92 @@ def _single_movie_id(movie_results: list[dict]) -> int | None:
     return _positive_int(movie_results[0].get("id"))
 
 
-def _search(q: MovieQuery, api: _CountingApi) -> tuple[list[dict], list[str]]:
-    """Search once; retry once with a respelled query only when the first found nothing."""
-    queries = [search_query(q)]
-    results = api.search(queries[0])
-    retry = None if results else _retry_query(queries[0])
-    if retry is not None:
-        queries.append(retry)
-        results = api.search(retry)
-    return results, queries
+# TMDB answers 20 results a page: a full page may hide the film on the next ones.
+SEARCH_PAGE_SIZE = 20
+
+
+def _without_article(title: str) -> str | None:
+    """'The Martian Child' -> 'Martian Child' (TMDB's title may lack the article the scraper added)."""
+    words = title.split()
+    if len(words) >= 2 and words[0].casefold() in _LEADING_ARTICLES:
+        return " ".join(words[1:])
+    return None
+
+
+class _Searches:
+    """The searches of one movie, their results pooled (each result kept once, first seen first)."""
+
+    def __init__(self, q: MovieQuery, api: _CountingApi):
+        self._q, self._api = q, api
+        self.labels: list[str] = []
+        self._pool: dict[object, dict] = {}
+        self._done: set[tuple[str, int | None]] = set()
+
+    def run(self, query: str | None, year: int | None = None) -> list[dict] | None:
+        if not query or (query, year) in self._done:
+            return None
+        self._done.add((query, year))
+        self.labels.append(f"'{query}'" + (f" in {year}" if year is not None else ""))
+        results = self._api.search(query, year)
+        for movie in results:
+            key = movie.get("id") if isinstance(movie, dict) and movie.get("id") is not None else id(movie)
+            self._pool.setdefault(key, movie)
+        return results
+
+    @property
+    def results(self) -> list[dict]:
+        return list(self._pool.values())
+
+    def has_title(self) -> bool:
+        """Some result is the same film title (whatever its year)."""
+        return any(c.title_sim >= TITLE_MIN_SIMILARITY for c in _score_all(self._q, self.results))
+
+    def has_year(self) -> bool:
+        """Some result is the same title within a year of the wanted one."""
+        return any(c.title_sim >= TITLE_MIN_SIMILARITY and c.year_factor >= YEAR_FACTORS[1]
+                   for c in _score_all(self._q, self.results))
+
+
+def _search(q: MovieQuery, api: _CountingApi) -> _Searches:
+    """The title search, then, only while nothing usable came back, what a person would try next on TMDB:
+    a respelled title ('&'/'and', punctuation) when nothing at all came back, the title without its leading
+    article, the original title, and, when a full page hid the rest, the year and the year one off."""
+    searches = _Searches(q, api)
+    first = searches.run(search_query(q)) or []
+    if not first:
+        searches.run(_retry_query(search_query(q)))
+    for variant in (_without_article(q.title), q.original_title):
+        if searches.has_title():
+            break
+        searches.run(variant)
+    if q.year is not None and len(first) >= SEARCH_PAGE_SIZE:
+        for year in (q.year, q.year - 1, q.year + 1):
+            if searches.has_year():
+                break
+            searches.run(search_query(q), year)
+    return searches
 
 
 def _match_by_search(q: MovieQuery, api: _CountingApi) -> MatchResult:
-    results, queries = _search(q, api)
+    searches = _search(q, api)
+    results = searches.results
     if not results:
-        searched = " and ".join(f"'{s}'" for s in queries)
-        return _not_found(f"search for {searched} returned no results", api)
+        searched = " and ".join(searches.labels)
+        return _not_found(f"search for {searched} returned no results", api, searches)
     candidates = _ranked(_score_all(q, results))
     plausible = [c for c in candidates if c.title_sim >= TITLE_MIN_SIMILARITY]
     if not plausible:
-        return _not_found(_no_title_reason(q, candidates), api)
+        review = [c.for_review(f"title similarity {c.title_sim:.2f} is below {TITLE_MIN_SIMILARITY:.2f}")
+                  for c in sorted(candidates, key=lambda c: -c.title_sim)[:REVIEW_CANDIDATES]]
+        return _not_found(_no_title_reason(q, candidates), api, searches, review)
     if q.directors and _needs_director_check(plausible):
         plausible = _check_directors(q, plausible, api)
         if not plausible:
-            return _not_found("every plausible candidate is gone from TMDB (details 404)", api)
-    return _decide(q, _ranked(plausible), api)
+            return _not_found("every plausible candidate is gone from TMDB (details 404)", api, searches)
+    return _decide(q, _ranked(plausible), api, searches)
+
+
+REVIEW_CANDIDATES = 3
 
 
 def _no_title_reason(q: MovieQuery, candidates: list[_Candidate]) -> str:
@@ -519,14 +546,20 @@ def _check_directors(q: MovieQuery, plausible: list[_Candidate], api: _CountingA
     return [c for c in plausible if c.tmdb_id not in gone]
 
 
-def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi) -> MatchResult:
+def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches: _Searches) -> MatchResult:
     winner = ranked[0]
     if winner.evidence < MIN_SCORE:
-        return _not_found(f"best candidate {winner.label()} scored {winner.evidence:.2f}{_why_low(q, winner)}", api)
+        review = [c.for_review(f"scored {c.evidence:.2f}, below {MIN_SCORE:.2f}{_why_low(q, c)}")
+                  for c in ranked[:REVIEW_CANDIDATES]]
+        return _not_found(f"best candidate {winner.label()} scored {winner.evidence:.2f}{_why_low(q, winner)}",
+                          api, searches, review)
     tied = [c for c in ranked if abs(c.evidence - winner.evidence) <= TIE_EPSILON]
     if len(tied) > 1:
-        return MatchResult(STATUS_AMBIGUOUS, None, None, _tie_reason(tied), None, api.requests)
-    return MatchResult(STATUS_OK, winner.tmdb_id, round(winner.evidence, 4), None, winner.details, api.requests)
+        review = [c.for_review(_why_tied(q, c, tied)) for c in tied[:REVIEW_CANDIDATES]]
+        return MatchResult(STATUS_AMBIGUOUS, None, None, _tie_reason(tied), None, api.requests, tuple(review),
+                           tuple(searches.labels))
+    return MatchResult(STATUS_OK, winner.tmdb_id, round(winner.evidence, 4), None, winner.details, api.requests,
+                       (), tuple(searches.labels))
 
 
 def _why_low(q: MovieQuery, candidate: _Candidate) -> str:
@@ -540,6 +573,15 @@ def _why_low(q: MovieQuery, candidate: _Candidate) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _why_tied(q: MovieQuery, candidate: _Candidate, tied: list[_Candidate]) -> str:
+    others = ", ".join(f"#{c.tmdb_id}" for c in tied if c is not candidate)
+    missing = [name for name, known in (("year", q.year is not None), ("director", bool(q.directors))) if not known]
+    if candidate.director_agrees is None and q.directors:
+        missing.append("director on TMDB")
+    hint = f"; the record has no {' or '.join(missing)} to tell them apart" if missing else ""
+    return f"scored {candidate.evidence:.2f}, the same as {others}{hint}"
+
+
 def _tie_reason(tied: list[_Candidate]) -> str:
     """'2 candidates tie: 'Hamlet' (1990) #123, #456' — ids grouped under a shared title/year."""
     groups: dict[tuple[str, int | None], list[int]] = {}
@@ -551,5 +593,7 @@ def _tie_reason(tied: list[_Candidate]) -> str:
     return f"{len(tied)} candidates tie: {listed}"
 
 
-def _not_found(reason: str, api: _CountingApi) -> MatchResult:
-    return MatchResult(STATUS_NOT_FOUND, None, None, reason, None, api.requests)
+def _not_found(reason: str, api: _CountingApi, searches: _Searches | None = None,
+               review: list[ReviewCandidate] | None = None) -> MatchResult:
+    return MatchResult(STATUS_NOT_FOUND, None, None, reason, None, api.requests, tuple(review or ()),
+                       tuple(searches.labels) if searches else ())
