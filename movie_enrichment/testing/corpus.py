@@ -33,28 +33,10 @@ DATE_FORMATS: tuple[Callable[[int, int, int], Any], ...] = (
     lambda y, m, d: float(y),                                          # Kaggle's 2000.0
 )
 
-# Films added to the catalog for this corpus: (tmdb_id, imdb_id, title, original_title, language, release_date,
-# runtime, directors, genres, cast, countries, popularity), as in catalog.FILMS. Invented ids from 910001.
-EXTRA_FILMS = (
-    (98, "tt0172495", "Gladiator", None, "en", "2000-05-01", 155, ("Ridley Scott",), ("Action", "Drama"),
-     (("Russell Crowe", "Maximus"), ("Joaquin Phoenix", "Commodus")), ("US", "GB"), 80.0),
-    (910001, None, "Gladiator", None, "en", "1992-03-06", 101, ("Rowdy Herrington",), ("Action", "Drama"),
-     (("Cuba Gooding Jr.", "Abraham Lincoln Haines"),), ("US",), 9.0),
-    (9598, "tt0112431", "Babe", None, "en", "1995-07-18", 89, ("Chris Noonan",), ("Comedy", "Family"),
-     (("James Cromwell", "Farmer Hoggett"),), ("AU", "US"), 20.0),
-    (910002, None, "The Babe", None, "en", "1992-04-17", 115, ("Arthur Hiller",), ("Drama",),
-     (("John Goodman", "Babe Ruth"),), ("US",), 6.0),
-    (2359, "tt0386032", "Sicko", None, "en", "2007-05-19", 123, ("Michael Moore",), ("Documentary",),
-     (("Michael Moore", "Himself"),), ("US",), 11.0),
-    (910003, None, "Sicko", None, "en", "2006-09-01", 80, ("Dane Doe",), ("Horror",),
-     (("Jane Roe", "Nurse"),), ("US",), 2.0),
-    (910004, None, "Martian Child", None, "en", "2007-11-02", 106, ("Menno Meyjes",), ("Drama", "Comedy"),
-     (("John Cusack", "David Gordon"),), ("US",), 9.5),
-    (910005, None, "Nightfall", None, "en", "2017-03-03", 95, ("Ann Example",), ("Thriller",),
-     (("Sam Player", "Lead"),), ("US",), 4.0),
-    (910006, None, "Nightfall", None, "en", "2017-10-20", 88, ("Bo Sample",), ("Drama",),
-     (("Kim Player", "Lead"),), ("GB",), 4.0),
-)
+# Films added to the catalog for this corpus (remakes, same-title films, an article TMDB's title lacks), made by
+# scripts/catalog_film.py like the catalog's own; and 25 films of one title, to fill more than a search page.
+CORPUS_FILMS_FILE = "corpus_films.json"
+FULL_PAGE_FILMS_FILE = "full_page_films.json"
 
 # Films the catalog does not hold (look-alikes of its titles): expected not_found.
 ABSENT = (("The Thing About Harry", 2000, "Peter Gerber"), ("Psycho Beach Party", 2000, "Robert Lee King"),
@@ -65,8 +47,8 @@ ABSENT = (("The Thing About Harry", 2000, "Peter Gerber"), ("Psycho Beach Party"
 
 
 def full_catalog() -> list[dict]:
-    """The bundled catalog plus EXTRA_FILMS, as full TMDB details bodies (for TmdbServer(catalog=...))."""
-    return catalog.build_catalog() + [catalog.details_body(row) for row in EXTRA_FILMS]
+    """The bundled catalog plus the corpus's films, as full TMDB details bodies (for TmdbServer(catalog=...))."""
+    return catalog.load(catalog.CATALOG_FILE) + catalog.load(CORPUS_FILMS_FILE)
 
 
 def _date(release_date: str) -> tuple[int, int, int]:
@@ -186,7 +168,7 @@ _WITH_ID = (_imdb_dataset, _kaggle, _trakt, _kodi)
 
 
 def _film(body: dict) -> dict:
-    directors = tuple(m["name"] for m in body["credits"]["crew"] if m["job"] == "Director")
+    directors = tuple(m["name"] for m in body["credits"]["crew"] if m.get("job") == "Director")
     return {"id": body["id"], "imdb_id": body["imdb_id"], "title": body["title"],
             "original_title": body["original_title"], "release_date": body["release_date"], "directors": directors}
 
