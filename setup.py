@@ -15,7 +15,6 @@ setuptools.setup(
         "urllib3>=2",
         "orjson>=3.9",
         "filelock>=3.13",
-        "requests-cache>=1.2",
         "tqdm>=4.66",
         "python-dateutil>=2.8,<3",
     ],

@@ -55,7 +55,7 @@ class FakeClient:
         if self.auth_error:
             raise TmdbAuthError("TMDB rejected the API key (HTTP 401)")
 
-    def search_movie(self, query, year=None):
+    def search_movie(self, query, year=None, shrink=None):
         self._call("search", query)
         if self.fail_search:
             raise TmdbError("HTTP 503 from search/movie after retries: api_key=secret-key-123")
@@ -65,7 +65,7 @@ class FakeClient:
         self._call("find", imdb_id)
         return [search_result(d) for d in DETAILS.values() if d["imdb_id"] == imdb_id]
 
-    def movie_details(self, tmdb_id, append=()):
+    def movie_details(self, tmdb_id, append=(), shrink=None):
         self._call("details", tmdb_id, tuple(append))
         body = copy.deepcopy(DETAILS.get(tmdb_id))
         if body is not None:

@@ -205,7 +205,8 @@ def test_counts_exact(server, session):
     counts = server.counts()
     assert counts["total"] == 10
     assert counts["by_endpoint"] == {"configuration": 2, "search/movie": 1, "movie": 2, "movie/images": 1,
-                                     "movie/credits": 1, "movie/external_ids": 1, "find": 1, "other": 1}
+                                     "movie/credits": 1, "movie/external_ids": 1, "find": 1, "movie/changes": 0,
+                                     "other": 1}
     assert counts["by_status"] == {"200": 7, "404": 2, "401": 1}
     # The HTTP stats endpoints are not counted themselves.
     stats_url = server.url.rsplit("/3", 1)[0]
@@ -301,3 +302,45 @@ def test_cli_prints_url_and_exits_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --- /movie/changes and realistic bodies -------------------------------------------------------------
+
+
+def test_changes_lists_the_edited_films_by_window_and_page(server, session):
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc)
+    server.change_movie(550, overview="Edited.")
+    server.change_movie(272, at=now - datetime.timedelta(days=20))
+    assert get(session, server, "/movie/550").json()["overview"] == "Edited."
+    today = now.date()
+    body = get(session, server, "/movie/changes").json()  # TMDB's default: the last day
+    assert body == {"results": [{"id": 550, "adult": False}], "page": 1, "total_pages": 1, "total_results": 1}
+    old = get(session, server, "/movie/changes", start_date=(today - datetime.timedelta(days=27)).isoformat(),
+              end_date=(today - datetime.timedelta(days=13)).isoformat()).json()
+    assert [r["id"] for r in old["results"]] == [272]
+    too_long = get(session, server, "/movie/changes", start_date=(today - datetime.timedelta(days=15)).isoformat(),
+                   end_date=today.isoformat())
+    assert too_long.status_code == 422
+    assert too_long.json() == {"status_code": 20, "success": False,
+                               "status_message": "Invalid date range: Should be a range no longer than 14 days."}
+    assert server.counts()["by_endpoint"]["movie/changes"] == 3
+
+    server.changes_noise_per_day = 150  # films that are not in the catalog, as in TMDB's own feed
+    first = get(session, server, "/movie/changes", start_date=today.isoformat()).json()
+    assert first["total_results"] == 151 and first["total_pages"] == 2 and len(first["results"]) == 100
+    second = get(session, server, "/movie/changes", start_date=today.isoformat(), page=2).json()
+    ids = [r["id"] for r in first["results"] + second["results"]]
+    assert len(set(ids)) == 151 and 550 in ids
+
+
+def test_realistic_bodies_are_large_and_enrich_the_same(session):
+    from movie_enrichment.transforms import extract
+    append = "credits,images,external_ids"
+    with TmdbServer(CATALOG) as plain, TmdbServer(CATALOG, realistic_bodies=True) as real:
+        small = get(session, plain, "/movie/550", append_to_response=append)
+        large = get(session, real, "/movie/550", append_to_response=append)
+        sizes = [len(get(session, real, f"/movie/{m['id']}", append_to_response=append).content) for m in CATALOG]
+    assert len(small.content) < 3_000
+    assert all(50_000 <= size <= 150_000 for size in sizes), sizes
+    assert extract.trim_details(large.json()) == extract.trim_details(small.json())

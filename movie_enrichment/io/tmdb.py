@@ -3,18 +3,18 @@
 import collections
 import dataclasses
 import datetime
-import os
 import re
 import threading
 import time
-from typing import Any
+import urllib.parse
+from typing import Any, Callable
 
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from movie_enrichment.io import progress
+from movie_enrichment.io import progress, response_cache
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 # What the details call appends, per enricher; one request then feeds every enricher.
@@ -22,6 +22,8 @@ APPEND_FOR = {"metadata": ("credits", "external_ids"), "images": ("images",)}
 # 429 is not among them: a throttled request is retried by TmdbClient.get, through the rate limiter, so the
 # retry takes a slot like any request instead of going out on top of the schedule.
 _RETRY_STATUSES = (500, 502, 503, 504)
+CHANGES_WINDOW_DAYS = 14  # /movie/changes answers at most 14 days at once
+CHANGES_MAX_PAGES = 500
 # The limiter keeps this far under the configured rate, so that timing jitter between client and server
 # never puts one request too many into the server's one-second window.
 RATE_MARGIN = 0.975
@@ -56,8 +58,12 @@ class TmdbSettings:
     retries: int = 5
     backoff: float = 0.5
     language: str | None = None
-    cache_path: str | None = None  # an SQLite file for requests-cache; None: no cache
+    cache_path: str | None = None  # the SQLite file of the response cache; None: no cache
     cache_days: float = 7.0
+    cache_max_bytes: int = response_cache.DEFAULT_MAX_BYTES
+    # A refresh (`--reprocess all`, `stale`, `changed`, `not_found`) asks TMDB again: cached answers are not
+    # read, and the fresh ones replace them.
+    refresh: bool = False
 
     def __repr__(self) -> str:  # never print the key
         return f"TmdbSettings(base_url={self.base_url!r}, rps={self.max_requests_per_second})"
@@ -124,18 +130,6 @@ def _shared_limiter(base_url: str, rate: float) -> RateLimiter:
         return _LIMITERS.setdefault((base_url, rate), RateLimiter(rate))
 
 
-_CACHES: dict[str, Any] = {}
-
-
-def _shared_cache(path: str):
-    import requests_cache
-    with _SHARED_LOCK:
-        if path not in _CACHES:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            _CACHES[path] = requests_cache.SQLiteCache(path, wal=True, busy_timeout=60_000)
-        return _CACHES[path]
-
-
 def _shared_semaphore(base_url: str, size: int) -> threading.BoundedSemaphore:
     with _SHARED_LOCK:
         return _SEMAPHORES.setdefault((base_url, size), threading.BoundedSemaphore(max(1, size)))
@@ -185,6 +179,7 @@ class _CountingRetry(Retry):
 _PATH_KIND = [
     (re.compile(r"^/search/movie"), "search/movie"),
     (re.compile(r"^/find/"), "find"),
+    (re.compile(r"^/movie/changes"), "movie/changes"),
     (re.compile(r"^/movie/\d+/images"), "movie/images"),
     (re.compile(r"^/movie/\d+$"), "movie"),
     (re.compile(r"^/configuration"), "configuration"),
@@ -205,6 +200,7 @@ class TmdbClient:
         self._session: requests.Session | None = None
         self._limiter = _shared_limiter(settings.base_url, settings.max_requests_per_second)
         self._in_flight = _shared_semaphore(settings.base_url, settings.max_concurrency)
+        self._cache: response_cache.ResponseCache | None = None
 
     def __enter__(self) -> "TmdbClient":
         self.open()
@@ -220,7 +216,7 @@ class TmdbClient:
             status_forcelist=_RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True, raise_on_status=False)
         retry.stats, retry.lock = self.stats, self._lock
-        session = self._new_session()
+        session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self.settings.max_concurrency),
                               max_retries=retry)
         session.mount("http://", adapter)
@@ -229,39 +225,48 @@ class TmdbClient:
         if self.settings.is_bearer_token:
             session.headers["Authorization"] = f"Bearer {self.settings.api_key}"
         self._session = session
+        self._cache = self.open_cache()
 
-    def _new_session(self) -> requests.Session:
+    def open_cache(self) -> response_cache.ResponseCache | None:
+        """The process's cache for these settings (its file and table created if need be), or None."""
         if not self.settings.cache_path:
-            return requests.Session()
-        import requests_cache
-        # requests-cache keeps responses in SQLite (WAL: readers never block the writer; busy_timeout:
-        # processes wait for each other instead of failing). One backend, so one connection, per process:
-        # several connections of one process to one file starve each other under many threads. The key is
-        # one of its default ignored parameters: neither part of the cache key nor stored.
-        return requests_cache.CachedSession(
-            backend=_shared_cache(self.settings.cache_path), expire_after=datetime.timedelta(
-                days=self.settings.cache_days),
-            allowable_codes=(200, 404), allowable_methods=("GET",), stale_if_error=False, autoclose=False)
-
-    def open_cache(self) -> None:
-        """Creates the cache file and its table if they do not exist yet."""
-        if self.settings.cache_path:
-            _shared_cache(self.settings.cache_path).responses.keys()
+            return None
+        return response_cache.shared(self.settings.cache_path, self.settings.cache_days * 86400.0,
+                                     self.settings.cache_max_bytes)
 
     def close(self) -> None:
+        if self._cache is not None:
+            self._cache.flush()  # what this client fetched is stored before its DoFn goes away
+            self._cache = None
         if self._session is not None:
             self._session.close()
             self._session = None
 
     # -- the calls ---------------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict | None:
-        """GETs a JSON object; None for 404. Raises TmdbAuthError on 401, TmdbError once retries are spent."""
+    def get(self, path: str, params: dict[str, Any] | None = None,
+            shrink: Callable[[dict], dict] | None = None, cache: bool = True) -> dict | None:
+        """GETs a JSON object; None for 404. Raises TmdbAuthError on 401, TmdbError once retries are spent.
+
+        `shrink`, when given, is applied to the body before it is returned and cached: the cache keeps only
+        what the caller reads. Its `cache_tag` attribute (else its name) is part of the cache key.
+        """
         if self._session is None:
             raise RuntimeError("TmdbClient used before open()")
         query = {k: v for k, v in (params or {}).items() if v is not None}
         if self.settings.language:
             query.setdefault("language", self.settings.language)
+        cache_key = None
+        if self._cache is not None and cache:
+            tag = getattr(shrink, "cache_tag", None) or getattr(shrink, "__qualname__", "")
+            cache_key = (f"{self.settings.base_url}{path}?{urllib.parse.urlencode(sorted(query.items()))}"
+                         f"#{tag}")
+            # A cached answer costs no request, so it does not wait for the rate limiter either. A refresh
+            # reads none (only /configuration, which does not describe a movie).
+            if not self.settings.refresh or path == "/configuration":
+                hit = self._cached(cache_key)
+                if hit is not None:
+                    return hit or None
         if not self.settings.is_bearer_token:
             query["api_key"] = self.settings.api_key
         url = self.settings.base_url.rstrip("/") + path
@@ -269,21 +274,6 @@ class TmdbClient:
         # attempt taking its slot from the rate limiter.
         kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
         timeout = (min(self.settings.timeout, 10.0), self.settings.timeout)
-        if self.settings.cache_path:
-            # A cached answer costs no request, so it must not wait for the rate limiter either.
-            cached = self._session.get(url, params=query, timeout=timeout, only_if_cached=True)
-            if cached.status_code != 504:
-                with self._lock:
-                    self.stats.cache_hits += 1
-                progress.add(cache_hits=1)
-                if cached.status_code == 404:
-                    return None
-                try:
-                    value = orjson.loads(cached.content)
-                    if isinstance(value, dict):
-                        return value
-                except orjson.JSONDecodeError:
-                    pass  # a damaged entry: ask the API again
         last_error = "no attempt"
         attempts = 1 + self.settings.retries
         for attempt in range(attempts):
@@ -316,6 +306,8 @@ class TmdbClient:
                 self._note_retry(retrying)
                 continue
             if response.status_code == 404:
+                if cache_key is not None:
+                    self._cache.put(cache_key, 404, None)
                 return None
             if response.status_code >= 400:
                 self._count_error()
@@ -325,12 +317,15 @@ class TmdbClient:
                 value = orjson.loads(body)
             except orjson.JSONDecodeError:
                 last_error = f"invalid JSON body from {kind} ({len(body)} bytes)"
-                self._forget(url, query)
                 self._note_retry(retrying)
                 continue
             if not isinstance(value, dict):
                 last_error = f"unexpected JSON from {kind}: not an object"
                 continue
+            if shrink is not None:
+                value = shrink(value)
+            if cache_key is not None:
+                self._cache.put(cache_key, 200, body if shrink is None else orjson.dumps(value))
             return value
         self._count_error()
         raise TmdbError(last_error)
@@ -341,14 +336,24 @@ class TmdbClient:
                 self.stats.retries += 1
             progress.add(retries=1)
 
-    def _forget(self, url: str, query: dict) -> None:
-        """Drops a cached copy of a bad body, so the retry reaches the API."""
-        cache = getattr(self._session, "cache", None)
-        if cache is not None:
+    def _cached(self, key: str) -> dict | None:
+        """The cached answer: a body, {} for a cached 404, None when there is none (or it is damaged)."""
+        entry = self._cache.get(key)
+        if entry is None:
+            return None
+        status, body = entry
+        value: Any = {}
+        if status != 404:
             try:
-                cache.delete(requests=[requests.Request("GET", url, params=query).prepare()])
-            except Exception:  # pylint: disable=broad-except
-                pass
+                value = orjson.loads(body or b"")
+            except orjson.JSONDecodeError:
+                return None  # a damaged entry: ask the API again
+            if not isinstance(value, dict) or not value:
+                return None
+        with self._lock:
+            self.stats.cache_hits += 1
+        progress.add(cache_hits=1)
+        return value
 
     def _count_error(self) -> None:
         with self._lock:
@@ -360,22 +365,52 @@ class TmdbClient:
             raise TmdbError("no /configuration")
         return body
 
-    def search_movie(self, query: str, year: int | None = None) -> list[dict]:
-        body = self.get("/search/movie", {"query": query, "include_adult": "false", "year": year})
+    def search_movie(self, query: str, year: int | None = None,
+                     shrink: Callable[[dict], dict] | None = None) -> list[dict]:
+        body = self.get("/search/movie", {"query": query, "include_adult": "false", "year": year}, shrink)
         return list((body or {}).get("results") or [])
 
     def find_by_imdb(self, imdb_id: str) -> list[dict]:
         body = self.get(f"/find/{imdb_id}", {"external_source": "imdb_id"})
         return list((body or {}).get("movie_results") or [])
 
-    def movie_details(self, tmdb_id: int, append: tuple[str, ...] = ()) -> dict | None:
+    def changed_movie_ids(self, since: datetime.datetime, until: datetime.datetime | None = None) -> set[int]:
+        """The ids TMDB lists as edited from `since` (its whole day, UTC) to `until` (default now): window by
+        window of at most 14 days, every page; a window of more than 500 pages is asked for in halves."""
+        utc = datetime.timezone.utc
+        first = since.astimezone(utc).date()
+        last = (until or datetime.datetime.now(utc)).astimezone(utc).date()
+        ids: set[int] = set()
+        windows = []
+        while first <= last:
+            end = min(first + datetime.timedelta(days=CHANGES_WINDOW_DAYS - 1), last)
+            windows.append((first, end))
+            first = end + datetime.timedelta(days=1)
+        while windows:
+            start, end = windows.pop(0)
+            page, pages = 1, 1
+            while page <= pages:
+                body = self.get("/movie/changes", {"start_date": start.isoformat(), "end_date": end.isoformat(),
+                                                   "page": page}, cache=False) or {}
+                pages = int(body.get("total_pages") or 0) if isinstance(body.get("total_pages"), int) else 0
+                if pages > CHANGES_MAX_PAGES and start < end:  # more than TMDB pages through: halve the window
+                    middle = start + (end - start) // 2
+                    windows[:0] = [(start, middle), (middle + datetime.timedelta(days=1), end)]
+                    break
+                ids.update(item["id"] for item in body.get("results") or []
+                           if isinstance(item, dict) and isinstance(item.get("id"), int))
+                page += 1
+        return ids
+
+    def movie_details(self, tmdb_id: int, append: tuple[str, ...] = (),
+                      shrink: Callable[[dict], dict] | None = None) -> dict | None:
         params: dict[str, Any] = {}
         if append:
             params["append_to_response"] = ",".join(append)
         if "images" in append:
             # Without it, TMDB filters images by `language` and drops the language-less backdrops.
             params["include_image_language"] = "en,null"
-        return self.get(f"/movie/{int(tmdb_id)}", params)
+        return self.get(f"/movie/{int(tmdb_id)}", params, shrink)
 
 
 def _retry_after(response: requests.Response, attempt: int, backoff: float) -> float:

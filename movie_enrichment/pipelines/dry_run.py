@@ -54,6 +54,9 @@ def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> 
     for role_report in role_reports:
         out.write(f"    {role_report.line()}\n")
     figures["fields"] = {r.role: {"field": r.field, "usable": r.usable, "records": r.records} for r in role_reports}
+    if config.selector.mode == "changed":
+        out.write(f"  TMDB lists {len(config.selector.changed_ids)} movies as changed since the oldest enrichment: "
+                  f"{len(selected)} of these enriched movies would be refreshed\n")
     for enricher, count in per_enricher.items():
         out.write(f"  {enricher:<9} would enrich {count} movies\n")
     if from_checkpoints:

@@ -18,12 +18,12 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 from movie_enrichment.io import database, progress, sink
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbAuthError, TmdbClient, TmdbSettings, redact
-from movie_enrichment.pipelines import dry_run, report
+from movie_enrichment.pipelines import changes, dry_run, report
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines.enrich_pipeline import RunConfig, build_pipeline, stale_before
 from movie_enrichment.transforms import fields
 from movie_enrichment.transforms.enrich import NAMESPACE
-from movie_enrichment.transforms.selection import Selector, read_titles
+from movie_enrichment.transforms.selection import REFRESH_MODES, Selector, read_titles
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, opts.EnrichmentOption
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
         language=o.language,
         cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
-        cache_days=o.http_cache_days)
+        cache_days=o.http_cache_days, cache_max_bytes=int(o.http_cache_max_mb * 1024 * 1024),
+        refresh=o.reprocess in REFRESH_MODES)
     config = RunConfig(
         input=o.input, output=output,
         backup_dir=o.backup_dir or sink.default_backup_dir(output),
@@ -324,6 +325,8 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
     stdout = stdout or sys.stdout
     _, o, config, is_dry_run = resolve(argv)
     _redact_logs(config.settings.api_key)
+    if config.selector.mode == "changed":
+        config = _with_changed_ids(config)
     argv = [a for a in argv if a != opts.DRY_RUN_FLAG]
     level = _set_log_level(o.log_level)
     if is_dry_run:
@@ -344,14 +347,26 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
         return _run_locked(argv, o, config, level)
 
 
+def _with_changed_ids(config: RunConfig) -> RunConfig:
+    if not config.settings.api_key:
+        raise FatalError("--reprocess changed asks TMDB which movies changed: it needs the API key, even with "
+                         "--dry_run", EXIT_USAGE)
+    _check_input(config.input)
+    try:
+        return changes.with_changed_ids(config)
+    except changes.ChangesError as error:
+        raise FatalError(redact(str(error), config.settings.api_key)) from None
+
+
 def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, level: int) -> report.RunSummary:
     started, started_at = time.monotonic(), report.now_iso()
     before = _backups(config)
     options = _pipeline_options(argv)
     progress.TRACKER.reset()
     if config.settings.cache_path:
-        # Created here, once, so that worker processes never race to create the same SQLite file.
-        TmdbClient(config.settings).open_cache()
+        # Created here, once, so that worker processes never race to create the same SQLite file; expired
+        # entries, then the oldest beyond the size cap, go first.
+        TmdbClient(config.settings).open_cache().prune()
     with tempfile.TemporaryDirectory(prefix="movie-enrich-progress-") as spill_dir, \
             _quiet_stderr(level > logging.INFO) as display_stream:
         # Worker processes (multi_processing, or a runner's local workers) inherit these and spill counts there.

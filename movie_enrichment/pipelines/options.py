@@ -70,7 +70,8 @@ class EnrichmentOptions(PipelineOptions):
                           help="metadata,images (default), metadata or images")
         work.add_argument("--reprocess", choices=REPROCESS_MODES, default="missing",
                           help="which movies get requests: missing (default: never enriched, or failed), "
-                          "failed, not_found (with ambiguous), stale (see --stale_after), all")
+                          "failed, not_found (with ambiguous), stale (see --stale_after), changed (the enriched "
+                          "movies that TMDB lists as edited since their enrichment), all")
         work.add_argument("--stale_after", type=_positive(float), default=None,
                           help="with --reprocess stale: redo outcomes older than this many days")
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
@@ -99,11 +100,15 @@ class EnrichmentOptions(PipelineOptions):
         api.add_argument("--language", default=None, help="TMDB language for texts, e.g. en-US (default: TMDB's)")
 
         api.add_argument("--http_cache", default=None,
-                         help="SQLite file of cached API responses (default: movie_enrichment/http_cache.sqlite "
-                         "under the user's cache folder)")
+                         help="SQLite file of cached API responses, trimmed to what the run reads (default: "
+                         "movie_enrichment/tmdb_responses.sqlite under the user's cache folder)")
         api.add_argument("--no_http_cache", action="store_true", help="do not cache API responses")
         api.add_argument("--http_cache_days", type=_positive(float), default=7.0,
-                         help="days a cached response stays valid (default 7)")
+                         help="days a cached response stays valid (default 7); refreshes (--reprocess "
+                         "not_found, stale, changed, all) ask TMDB again whatever the age")
+        api.add_argument("--http_cache_max_mb", type=_positive(float), default=512.0,
+                         help="size cap of the cache: each run first evicts expired entries, then the oldest "
+                         "beyond it (default 512)")
 
         run = parser.add_argument_group("checkpoints and runs")
         run.add_argument("--batch_size", type=_positive(int), default=200,
@@ -136,4 +141,4 @@ def api_key(options: EnrichmentOptions) -> str | None:
 
 def default_http_cache() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "movie_enrichment", "http_cache.sqlite")
+    return os.path.join(base, "movie_enrichment", "tmdb_responses.sqlite")

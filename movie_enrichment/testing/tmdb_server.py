@@ -2,7 +2,10 @@
 
 Serves a catalog of full TMDB movie detail bodies (credits, images and external_ids embedded)
 under ``/3``: configuration, search/movie, movie/{id} (+append_to_response), movie/{id}/images,
-movie/{id}/credits, movie/{id}/external_ids and find/{imdb_id}. Stdlib only (orjson if present).
+movie/{id}/credits, movie/{id}/external_ids, find/{imdb_id} and movie/changes (the ids edited in a window of
+at most 14 days; tests edit films with `TmdbServer.change_movie`). With `realistic_bodies`, details bodies
+carry the bulk of real ones (50-150 KB of crew and logos that no enricher reads). Stdlib only (orjson if
+present).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import bisect
 import collections
 import dataclasses
+import datetime
 import http.server
 import json
 import pathlib
@@ -41,6 +45,8 @@ ERROR_404 = {"status_code": 34, "status_message": "The resource you requested co
 ERROR_429 = {"status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40).",
              "success": False}
 ERROR_5XX = {"status_code": 11, "status_message": "Internal error: Something went wrong, contact TMDb.", "success": False}
+ERROR_422_DATES = {"status_code": 20, "status_message": "Invalid date range: Should be a range no longer than 14 days.",
+                   "success": False}
 ERROR_400_PAGE = {"status_code": 22, "success": False,
                   "status_message": "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer."}
 
@@ -68,10 +74,15 @@ CONFIGURATION = {
 
 PARTS = ("credits", "images", "external_ids")
 ENDPOINTS = ("configuration", "search/movie", "movie", "movie/images", "movie/credits", "movie/external_ids",
-             "find", "other")
+             "find", "movie/changes", "other")
 SEARCH_KEYS = ("adult", "backdrop_path", "genre_ids", "id", "original_language", "original_title", "overview",
                "popularity", "poster_path", "release_date", "title", "video", "vote_average", "vote_count")
 PAGE_SIZE = 20
+CHANGES_PAGE_SIZE = 100
+CHANGES_MAX_DAYS = 14
+# Ids of films that /movie/changes lists as edited though no catalog has them (`changes_noise_per_day`): TMDB's
+# feed lists every edited film, not only the user's.
+NOISE_ID_BASE = 900_000_000
 
 
 @dataclasses.dataclass
@@ -268,6 +279,8 @@ def _classify(path: str) -> tuple[str, list[str]]:
         return "configuration", route
     if route == ["search", "movie"]:
         return "search/movie", route
+    if route == ["movie", "changes"]:
+        return "movie/changes", route
     if len(route) == 2 and route[0] == "movie":
         return "movie", route
     if len(route) == 3 and route[0] == "movie" and route[2] in PARTS:
@@ -293,8 +306,12 @@ class TmdbServer:
     def __init__(self, catalog: list[dict] | None = None, api_key: str = "test-api-key",
                  bearer_token: str | None = DEFAULT_BEARER, latency_ms: float = 0, jitter_ms: float = 0,
                  rate_limit: float | None = None, faults: Faults | None = None, seed: int = 0,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, realistic_bodies: bool = False,
+                 changes_noise_per_day: int = 0):
         self.catalog = _Catalog(load_catalog() if catalog is None else catalog)
+        self.realistic_bodies = realistic_bodies
+        self.changes_noise_per_day = changes_noise_per_day
+        self.changed_at: dict[int, float] = {}  # tmdb id -> when it was last edited (epoch seconds)
         self.api_key = api_key
         self.bearer_token = bearer_token
         self.latency_ms = latency_ms
@@ -354,6 +371,15 @@ class TmdbServer:
             self._by_endpoint[endpoint] = self._by_endpoint.get(endpoint, 0) + 1
             self._by_status[status] = self._by_status.get(status, 0) + 1
 
+    # -- edits ------------------------------------------------------------------------------------
+    def change_movie(self, tmdb_id: int, at: datetime.datetime | float | None = None, **fields) -> None:
+        """Edits a film as TMDB's editors do: its details body takes `fields` (search results keep the old
+        ones), and /movie/changes lists it from `at` on (default now)."""
+        when = time.time() if at is None else at.timestamp() if isinstance(at, datetime.datetime) else float(at)
+        with self._lock:
+            self.catalog.movies[self.catalog.by_id[int(tmdb_id)]].update(fields)
+            self.changed_at[int(tmdb_id)] = when
+
     # -- per-request decisions ---------------------------------------------------------------
     def _plan(self, query: dict, authorization: str | None) -> dict:
         """Decides auth, rate limit, faults and latency for one request (before routing)."""
@@ -403,6 +429,8 @@ class TmdbServer:
         cat = self.catalog
         if route == ["configuration"]:
             return 200, CONFIGURATION
+        if route == ["movie", "changes"]:
+            return self._changes(query)
         if route == ["search", "movie"]:
             return self._search(query)
         if len(route) in (2, 3) and route[0] == "movie":
@@ -411,7 +439,8 @@ class TmdbServer:
                 return 404, ERROR_404
             if len(route) == 2:
                 append = [a.strip() for a in query.get("append_to_response", "").split(",") if a.strip()]
-                return 200, cat.details(i, append)
+                body = cat.details(i, append)
+                return 200, _padded(body) if self.realistic_bodies else body
             if route[2] in PARTS:
                 return 200, cat.part(i, route[2])
         if len(route) == 2 and route[0] == "find":
@@ -420,6 +449,36 @@ class TmdbServer:
             return 200, {"movie_results": movies, "person_results": [], "tv_results": [],
                          "tv_episode_results": [], "tv_season_results": []}
         return 404, ERROR_404
+
+    def _changes(self, query: dict) -> tuple[int, dict]:
+        """/movie/changes: ids edited from start_date to end_date (both days included; default the last day),
+        100 per page, as {"id", "adult"}."""
+        page_text = query.get("page") or "1"
+        if not page_text.isdigit() or not 1 <= int(page_text) <= 500:
+            return 400, ERROR_400_PAGE
+        page = int(page_text)
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        try:
+            end = datetime.date.fromisoformat(query["end_date"]) if query.get("end_date") else today
+            start = datetime.date.fromisoformat(query["start_date"]) if query.get("start_date") else \
+                end - datetime.timedelta(days=1)
+        except ValueError:
+            return 422, ERROR_422_DATES
+        if not 0 <= (end - start).days <= CHANGES_MAX_DAYS:
+            return 422, ERROR_422_DATES
+        low = datetime.datetime.combine(start, datetime.time(), datetime.timezone.utc).timestamp()
+        high = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(),
+                                         datetime.timezone.utc).timestamp()
+        with self._lock:
+            ids = [tmdb_id for tmdb_id, when in self.changed_at.items() if low <= when < high]
+        noise = min(self.changes_noise_per_day, 10_000)
+        for day in range((end - start).days + 1):
+            ordinal = (start + datetime.timedelta(days=day)).toordinal()
+            ids += range(NOISE_ID_BASE + ordinal % 10_000 * 10_000, NOISE_ID_BASE + ordinal % 10_000 * 10_000 + noise)
+        ids.sort()
+        shown = ids[(page - 1) * CHANGES_PAGE_SIZE: page * CHANGES_PAGE_SIZE]
+        return 200, {"results": [{"id": i, "adult": False} for i in shown], "page": page,
+                     "total_pages": -(-len(ids) // CHANGES_PAGE_SIZE), "total_results": len(ids)}
 
     def _search(self, query: dict) -> tuple[int, dict]:
         page_text = query.get("page") or "1"
@@ -434,6 +493,59 @@ class TmdbServer:
         results = [items[i] for i in hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
         return 200, {"page": page, "results": results, "total_pages": -(-len(hits) // PAGE_SIZE),
                      "total_results": len(hits)}
+
+
+_JOBS = ("Stunts", "Set Decoration", "Costume Design", "Makeup Artist", "Sound Editor", "Visual Effects", "Grip",
+         "Gaffer", "Production Assistant", "Key Hair Stylist", "Boom Operator", "Storyboard Artist")
+_DEPARTMENTS = ("Crew", "Art", "Costume & Make-Up", "Sound", "Visual Effects", "Camera", "Lighting", "Production")
+
+
+def _random_path(rng: random.Random) -> str:
+    return "/" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+                         for _ in range(27)) + ".jpg"
+
+
+def _padding_pool(size: int = 4000) -> tuple[list[dict], list[dict]]:
+    """Crew members below the director and image logos shaped as TMDB's (see the Riddick fixture), with real
+    ids, names and random paths, so that they compress as real bodies do."""
+    rng = random.Random(87421)
+    crew = [{"adult": False, "gender": rng.choice((0, 1, 2)), "id": 1_000_000 + n,
+             "known_for_department": rng.choice(_DEPARTMENTS), "name": f"Crew Member {n} {rng.randrange(10**6)}",
+             "original_name": f"Crew Member {n}", "popularity": round(rng.random() * 5, 3),
+             "profile_path": _random_path(rng) if rng.random() < 0.4 else None,
+             "credit_id": "%024x" % rng.getrandbits(96), "department": rng.choice(_DEPARTMENTS),
+             "job": rng.choice(_JOBS)} for n in range(size)]
+    logos = [{"aspect_ratio": round(rng.uniform(1.5, 4.0), 3), "height": rng.choice((200, 400, 800)),
+              "iso_639_1": rng.choice(("en", "fr", "de", "es", "ja", None)), "file_path": _random_path(rng),
+              "vote_average": round(rng.uniform(0, 10), 3), "vote_count": rng.randrange(20),
+              "width": rng.choice((500, 1000, 2000))} for _ in range(size // 4)]
+    return crew, logos
+
+
+_POOL: tuple[list[dict], list[dict]] | None = None
+
+
+def _padded(body: dict) -> dict:
+    """A details body grown to a real one's size (50-150 KB, fixed per film): more crew below the director,
+    and logos, which no enricher reads."""
+    global _POOL
+    if _POOL is None:
+        _POOL = _padding_pool()
+    crew_pool, logo_pool = _POOL
+    target = 50_000 + (int(body.get("id") or 0) * 7919) % 100_000
+    body = dict(body)
+    if isinstance(body.get("credits"), dict):
+        count = min(len(crew_pool) - 1, target * 3 // 4 // 290)  # a padding crew entry is about 290 bytes
+        start = int(body["id"]) % (len(crew_pool) - count)
+        body["credits"] = {**body["credits"], "crew": list(body["credits"].get("crew") or [])
+                           + crew_pool[start:start + count]}
+        target //= 4
+    if isinstance(body.get("images"), dict):
+        count = min(len(logo_pool) - 1, target // 170)  # a logo is about 170 bytes
+        start = int(body["id"]) % (len(logo_pool) - count)
+        body["images"] = {**body["images"], "logos": list(body["images"].get("logos") or [])
+                          + logo_pool[start:start + count]}
+    return body
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -453,12 +565,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst-429", type=float, default=0.0)
     parser.add_argument("--burst-length", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--realistic-bodies", action="store_true",
+                        help="details bodies of a real film's size (50-150 KB), padded with what no enricher reads")
+    parser.add_argument("--changes-noise-per-day", type=int, default=0,
+                        help="films that /movie/changes lists per day besides the catalog's own edits")
     args = parser.parse_args(argv)
     faults = Faults(error_5xx=args.error_5xx, burst_429=args.burst_429, burst_length=args.burst_length,
                     stall=args.stall, stall_seconds=args.stall_seconds, truncated=args.truncated, reset=args.reset)
     server = TmdbServer(load_catalog(args.catalog), api_key=args.api_key, latency_ms=args.latency_ms,
                         jitter_ms=args.jitter_ms, rate_limit=args.rate_limit, faults=faults, seed=args.seed,
-                        host=args.host, port=args.port)
+                        host=args.host, port=args.port, realistic_bodies=args.realistic_bodies,
+                        changes_noise_per_day=args.changes_noise_per_day)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

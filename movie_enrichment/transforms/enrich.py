@@ -140,15 +140,17 @@ class LookupTmdbFn(_ClientDoFn):
         append = tuple(part for enricher in needed for part in APPEND_FOR[enricher])
         client = self._client
         try:
+            # Trimmed as they arrive: the HTTP cache keeps only what matching and the enrichers read.
             result = matching.match_movie(
-                query, client.search_movie, client.find_by_imdb, lambda tmdb_id: client.movie_details(tmdb_id, append))
+                query, lambda text: client.search_movie(text, shrink=extract.trim_search), client.find_by_imdb,
+                lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
             hit.update(status=result.status, tmdb_id=result.tmdb_id, score=result.score, error=result.reason)
             if result.status == OK:
-                details = result.details or client.movie_details(result.tmdb_id, append)
+                details = result.details or client.movie_details(result.tmdb_id, append, shrink=extract.trim_details)
                 if details is None:  # a stale or wrong tmdb_id in the record
                     hit.update(status=matching.STATUS_NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
                 else:
-                    hit["details"] = extract.trim_details(details)
+                    hit["details"] = extract.trim_details(details)  # idempotent; any client trims it
         except TmdbAuthError:
             self._abort.set()  # every other request of the run would be refused the same way
             raise

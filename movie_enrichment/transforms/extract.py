@@ -125,8 +125,9 @@ def trim_details(details: dict) -> dict:
                       key=lambda c: _number(c.get("order")) if _number(c.get("order")) is not None else 1e9)
         kept["credits"] = {
             "cast": [{k: c.get(k) for k in ("name", "character", "order")} for c in cast[:CAST_LIMIT]],
-            "crew": [{"name": c.get("name"), "job": "Director"} for c in credits.get("crew") or []
-                     if isinstance(c, dict) and c.get("job") == "Director"],
+            # original_name too: matching checks a record's director against both.
+            "crew": [{"name": c.get("name"), "original_name": c.get("original_name"), "job": "Director"}
+                     for c in credits.get("crew") or [] if isinstance(c, dict) and c.get("job") == "Director"],
         }
     if "images" in details:
         images = details.get("images") or {}
@@ -135,3 +136,19 @@ def trim_details(details: dict) -> dict:
                                  and _FILE_PATH.fullmatch(i["file_path"])][:20]
                           for kind in ("posters", "backdrops")}
     return kept
+
+
+# The HTTP cache keeps trimmed bodies under a key that names the trimming: change the tag with what is kept.
+trim_details.cache_tag = "trim_details/2"
+
+_SEARCH_KEEP = ("id", "title", "original_title", "release_date", "popularity", "vote_count", "original_language")
+
+
+def trim_search(body: dict) -> dict:
+    """Keeps what matching reads of a /search/movie answer, so the HTTP cache stays small."""
+    results = body.get("results") if isinstance(body.get("results"), list) else []
+    return {"results": [{k: r[k] for k in _SEARCH_KEEP if k in r} for r in results if isinstance(r, dict)],
+            "total_results": body.get("total_results")}
+
+
+trim_search.cache_tag = "trim_search/1"

@@ -11,7 +11,9 @@ import orjson
 ENRICHERS = ("metadata", "images")
 OWN_FIELDS = ("tmdb", "images", "enrichment")  # what this tool writes into a record
 
-REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "all")
+REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
+# The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
+REFRESH_MODES = ("not_found", "stale", "changed", "all")
 OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "failed", "invalid"
 
 
@@ -50,12 +52,15 @@ class Selector:
         mode: one of REPROCESS_MODES (`--reprocess`).
         stale_before: with mode `stale`, outcomes older than this are redone.
         titles: with `--titles`, only these keys (or record titles) are considered.
+        changed_ids: with mode `changed`, the TMDB ids that TMDB lists as edited since the oldest enrichment:
+            the movies enriched (`ok`) with one of these ids are redone.
     """
 
     enrichers: tuple[str, ...] = ENRICHERS
     mode: str = "missing"
     stale_before: datetime.datetime | None = None
     titles: frozenset[str] | None = None
+    changed_ids: frozenset[int] = frozenset()
 
     def _wanted(self, outcome: Any) -> bool:
         status = outcome.get("status") if isinstance(outcome, dict) else None
@@ -68,6 +73,8 @@ class Selector:
             return status == FAILED
         if self.mode == "not_found":
             return status in (NOT_FOUND, AMBIGUOUS)
+        if self.mode == "changed":
+            return False  # decided in needed(), from the record's TMDB id
         if self.mode == "stale":
             when = parse_time(outcome.get("updated_at")) if isinstance(outcome, dict) else None
             return status is None or when is None or (self.stale_before is not None and when < self.stale_before)
@@ -82,7 +89,34 @@ class Selector:
         if not isinstance(record, dict):
             return ()  # kept as it is; nothing can be recorded in it
         done = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
+        if self.mode == "changed":
+            if enriched_tmdb_id(record) not in self.changed_ids:
+                return ()
+            return tuple(e for e in self.enrichers if isinstance(done.get(e), dict) and done[e].get("status") == OK)
         return tuple(e for e in self.enrichers if self._wanted(done.get(e)))
+
+
+def enriched_tmdb_id(record: dict) -> int | None:
+    """The TMDB id a record was enriched with (its `tmdb` block), else the one the user gave."""
+    for value in ((record.get("tmdb") or {}).get("id") if isinstance(record.get("tmdb"), dict) else None,
+                  record.get("tmdb_id")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def oldest_update(items: Iterable[tuple[str, Any]], enrichers: tuple[str, ...]) -> datetime.datetime | None:
+    """The oldest `updated_at` of the successful enrichments: TMDB's edits since then may concern them."""
+    oldest = None
+    for _, record in items:
+        done = record.get("enrichment") if isinstance(record, dict) else None
+        for enricher in enrichers if isinstance(done, dict) else ():
+            outcome = done.get(enricher)
+            if isinstance(outcome, dict) and outcome.get("status") == OK:
+                when = parse_time(outcome.get("updated_at"))
+                if when is not None and (oldest is None or when < oldest):
+                    oldest = when
+    return oldest
 
 
 def read_titles(lines: Iterable[str]) -> frozenset[str]:
