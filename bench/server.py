@@ -16,11 +16,12 @@ class Server:
     """`python -m movie_enrichment.testing.tmdb_server` on 127.0.0.1, on a free port."""
 
     def __init__(self, catalog: str, latency_ms: float = 0, rate_limit: float | None = None,
-                 log_path: str | None = None, python: str = sys.executable):
+                 log_path: str | None = None, python: str = sys.executable, extra: list[str] | None = None):
         self.argv = [python, "-m", "movie_enrichment.testing.tmdb_server", "--port", "0", "--catalog", str(catalog),
                      "--latency-ms", str(latency_ms), "--api-key", API_KEY]
         if rate_limit:
             self.argv += ["--rate-limit", str(rate_limit)]
+        self.argv += extra or []
         self.latency_ms, self.rate_limit = latency_ms, rate_limit
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None

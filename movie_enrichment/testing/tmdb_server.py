@@ -254,6 +254,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path in ("/__reset", "/3/__reset"):
             tmdb.reset_counts()
             return self._send(200, {"success": True})
+        if path in ("/__change", "/3/__change"):
+            # For benchmarks in another process: ids=1,2,3[&at=epoch seconds][&suffix=text added to overviews].
+            ids = [int(i) for i in query.get("ids", "").split(",") if i.strip().isdigit()]
+            known = [i for i in ids if i in tmdb.catalog.by_id]
+            for tmdb_id in known:
+                movie = tmdb.catalog.movies[tmdb.catalog.by_id[tmdb_id]]
+                tmdb.change_movie(tmdb_id, float(query["at"]) if query.get("at") else None,
+                                  overview=(movie.get("overview") or "") + query.get("suffix", " (edited)"))
+            return self._send(200, {"changed": len(known)})
         endpoint, route = _classify(path)
         plan = tmdb._plan(query, self.headers.get("Authorization"))
         if plan.get("reset"):
