@@ -251,7 +251,8 @@ def test_read_movie_database_outputs_records_and_one_snapshot(tmp_path):
     path = tmp_path / "movies.json"
     data = BOM + _json(MOVIES, 4)
     path.write_bytes(data)
-    expected_snapshot = Snapshot(str(path), data, db.FORMAT_OBJECT, True, 4)
+    expected_snapshot = db.parse_snapshot(str(path), data)[0]
+    assert (expected_snapshot.format, expected_snapshot.bom, expected_snapshot.indent) == (db.FORMAT_OBJECT, True, 4)
     with BeamTestPipeline() as pipeline:
         outputs = pipeline | ReadMovieDatabase(str(path))
         assert_that(outputs.records, equal_to(list(MOVIES.items())), label="Records")

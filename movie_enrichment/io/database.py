@@ -5,11 +5,13 @@ import json
 import logging
 import re
 import zlib
-from typing import Any, Iterable, Iterator
+from typing import Any, Collection, Iterable, Iterator
 
 import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
+
+from movie_enrichment.io import exactjson
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class Snapshot:
     additions: tuple = ()
     size: int = -1
     crc: int = 0
+    # Where each of the file's records is in `data`, so that a record the run does not change is written back
+    # as its original bytes; None when the records cannot be put back by position (duplicate keys).
+    layout: exactjson.Layout | None = None
+    # Keys the file holds more than once, with how often: only the last record of each is kept.
+    duplicates: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
         if self.data is not None and self.size < 0:
@@ -163,6 +170,10 @@ def _describe(value: Any) -> str:
 def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, Any]]]:
     """Parses the database bytes into (key, record) pairs, keeping what is needed to write it back alike.
 
+    Every value comes back as written (`exactjson`): integers of any size, floats as floats, every key seen.
+    A key the file holds twice is kept once, with its last record (as JSON parsers do), and listed in
+    `Snapshot.duplicates`.
+
     Raises:
         DatabaseError: the file is empty, not JSON, not UTF-8, or holds no movie records.
     """
@@ -171,58 +182,94 @@ def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, An
     stripped = body.strip()
     if not stripped:
         raise DatabaseError(f"input is empty: {path}")
+    if path.endswith(_JSONL_SUFFIXES):
+        _check_utf8(path, body)
+        return _jsonl_snapshot(path, data, bom, body)
+    parsed = None
+    if stripped[:1] in (b"{", b"["):
+        try:
+            parsed = exactjson.parse_container(body)
+        except exactjson.Unreadable as error:
+            raise DatabaseError(f"input cannot be read exactly: {error} ({path})") from None
+    if parsed is None:
+        _check_utf8(path, body)
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            # Several JSON values one per line is JSON Lines, whatever the file is called.
+            if stripped[:1] == b"{" and b"\n" in stripped:
+                try:
+                    return _jsonl_snapshot(path, data, bom, body)
+                except DatabaseError:
+                    pass
+            raise _decode_error(path, error, body=body) from None
+        if isinstance(value, (dict, list)):
+            raise DatabaseError(f"input cannot be read exactly: its top level could not be followed ({path})")
+        raise DatabaseError(
+            f"input must be a JSON object keyed by title, a JSON array of movies or JSON Lines, "
+            f"but it is {_describe(value)}: {path}")
+    if parsed.is_object:
+        items, fmt = parsed.items, FORMAT_OBJECT
+    else:
+        items, fmt = [(position_key(index), record) for index, record in parsed.items], FORMAT_ARRAY
+    if items and not any(isinstance(record, dict) for _, record in items):
+        kinds = sorted({_describe(record) for _, record in items})
+        raise DatabaseError(
+            f"input holds no movie records: every record is {' or '.join(kinds)}, not an object: {path}")
+    layout = _shifted(parsed.layout, len(_UTF8_BOM) if bom else 0)
+    snapshot = Snapshot(path, data, fmt, bom, _detect_indent(stripped), layout=layout,
+                        duplicates=tuple(parsed.duplicates))
+    return snapshot, items
+
+
+def _check_utf8(path: str, body: bytes) -> None:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DatabaseError(f"input is not valid UTF-8 (byte offset {error.start}): {path}") from None
 
-    if path.endswith(_JSONL_SUFFIXES):
-        return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        # Several JSON values one per line is JSON Lines, whatever the file is called.
-        if stripped[:1] == b"{" and b"\n" in stripped:
+
+def _shifted(layout: exactjson.Layout | None, offset: int) -> exactjson.Layout | None:
+    """The layout with offsets into the whole file (after a byte-order mark of `offset` bytes)."""
+    if layout is None or not offset:
+        return layout
+    def shift(column):
+        return exactjson.column(v + offset for v in column)
+    return dataclasses.replace(layout, value_starts=shift(layout.value_starts), value_ends=shift(layout.value_ends),
+                               key_starts=shift(layout.key_starts))
+
+
+def _jsonl_snapshot(path: str, data: bytes, bom: bool, body: bytes) -> tuple[Snapshot, list[tuple[str, Any]]]:
+    items, starts, ends = [], [], []
+    offset = len(_UTF8_BOM) if bom else 0
+    view = memoryview(body)
+    position, number = 0, 0
+    while position < len(body):
+        end = body.find(b"\n", position)
+        end = len(body) if end == -1 else end
+        number += 1
+        line_end = end - 1 if end > position and body[end - 1] == 13 else end
+        if body[position:line_end].strip():
             try:
-                return Snapshot(path, data, FORMAT_JSONL, bom), _parse_jsonl(path, body)
-            except DatabaseError:
-                pass
-        raise _decode_error(path, error, body=body) from None
-
-    indent = _detect_indent(stripped)
-    if isinstance(value, dict):
-        items = list(value.items())
-        fmt = FORMAT_OBJECT
-    elif isinstance(value, list):
-        items = [(position_key(index), record) for index, record in enumerate(value)]
-        fmt = FORMAT_ARRAY
-    else:
-        raise DatabaseError(
-            f"input must be a JSON object keyed by title, a JSON array of movies or JSON Lines, "
-            f"but it is {_describe(value)}: {path}")
-    if items and not any(isinstance(record, dict) for _, record in items):
-        kinds = sorted({_describe(record) for _, record in items})
-        raise DatabaseError(
-            f"input holds no movie records: every record is {' or '.join(kinds)}, not an object: {path}")
-    return Snapshot(path, data, fmt, bom, indent), items
-
-
-def _parse_jsonl(path: str, body: bytes) -> list[tuple[str, Any]]:
-    items = []
-    for number, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append((position_key(len(items)), orjson.loads(line)))
-        except orjson.JSONDecodeError as error:
-            raise DatabaseError(
-                f"input is not valid JSON Lines at line {number}: {getattr(error, 'msg', error)} ({path})"
-            ) from None
+                record = exactjson.parse_line(view[position:line_end])
+            except orjson.JSONDecodeError as error:
+                raise DatabaseError(
+                    f"input is not valid JSON Lines at line {number}: {getattr(error, 'msg', error)} ({path})"
+                ) from None
+            except exactjson.Unreadable as error:
+                raise DatabaseError(f"input cannot be read exactly at line {number}: {error} ({path})") from None
+            items.append((position_key(len(items)), record))
+            starts.append(position + offset)
+            ends.append(line_end + offset)
+        position = end + 1
     if not items:
         raise DatabaseError(f"input is empty: {path}")
     if not any(isinstance(record, dict) for _, record in items):
         raise DatabaseError(f"input holds no movie records: no line is a JSON object: {path}")
-    return items
+    column = exactjson.column
+    layout = exactjson.Layout(column(starts), column(ends), column(starts), None,
+                              b"\r\n" if b"\r\n" in body else b"\n")
+    return Snapshot(path, data, FORMAT_JSONL, bom, layout=layout), items
 
 
 def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
@@ -230,17 +277,31 @@ def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
     return parse_snapshot(path, read_bytes(path))
 
 
-def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> bytes:
+def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]], changed: Collection[str] | None = None) -> bytes:
     """Writes (key, record) pairs back in the snapshot's format, indentation and byte-order mark."""
-    return b"".join(serialize_chunks(snapshot, items))
+    return b"".join(serialize_chunks(snapshot, items, changed))
 
 
-def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> Iterator[bytes]:
+# Untouched stretches of the input are written in pieces of at most this many bytes (bounded copies).
+_SPLICE_PIECE = 1 << 20
+
+
+def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]],
+                     changed: Collection[str] | None = None) -> Iterator[bytes]:
     """The same bytes as `serialize`, record by record, so that a sink never holds the whole output twice.
 
-    Each record is dumped alone and indented one level more by inserting two spaces after each newline, which
-    is exactly what dumping the whole object does: JSON strings cannot hold a raw newline.
+    `items` are the snapshot's own records, in their order, then its additions (`Snapshot.items()`, patched or
+    not). When `changed` names the keys whose records may differ from the file (the patched ones), every other
+    record of the file is written as its original bytes, and so is everything between records: a record the
+    run did not change comes back byte for byte whatever the file's layout (indentation, escapes, `8.30`). With
+    `changed=None`, or for a file with duplicate keys, every record is written afresh.
+
+    Written afresh, each record is dumped alone and indented one level more by inserting the indentation after
+    each newline, which is exactly what dumping the whole object does: JSON strings cannot hold a raw newline.
     """
+    if changed is not None and snapshot.layout is not None:
+        yield from _spliced(snapshot, items, changed, snapshot.layout)
+        return
     if snapshot.bom:
         yield _UTF8_BOM
     if snapshot.format == FORMAT_JSONL:
@@ -268,9 +329,71 @@ def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]]) -> It
     yield (b"" if first or not snapshot.indent else b"\n") + closing + b"\n"
 
 
-def _dumps(value: Any, indent: int | None) -> bytes:
-    """orjson where it can (fast); the stdlib for what orjson refuses: other indent widths, nesting deeper
-    than 254 levels, integers beyond 64 bits."""
+def _spliced(snapshot: Snapshot, items: Iterable[tuple[str, Any]], changed: Collection[str],
+             layout: exactjson.Layout) -> Iterator[bytes]:
+    """The file's own bytes, with each changed record's value written afresh in its place and the additions
+    appended after the last record."""
+    data = snapshot.bytes()
+    view = memoryview(data)
+    count = len(layout)
+    done = 0  # how much of `data` is written
+
+    def original(until: int) -> Iterator[bytes]:
+        for start in range(done, until, _SPLICE_PIECE):
+            yield bytes(view[start:min(until, start + _SPLICE_PIECE)])
+
+    index = -1
+    for index, (key, record) in enumerate(items):
+        if index < count:
+            if key in changed:
+                _check_aligned(snapshot, layout, data, index, key)
+                yield from original(layout.value_starts[index])
+                yield _nested(record, layout)
+                done = layout.value_ends[index]
+            continue
+        if index == count:
+            yield from original(layout.value_ends[count - 1])
+            done = layout.value_ends[count - 1]
+        yield _addition(snapshot.format, key, record, layout)
+    if index + 1 < count:
+        raise ValueError(f"{count} records were read but {index + 1} were given to write")
+    yield from original(len(data))
+
+
+def _check_aligned(snapshot: Snapshot, layout: exactjson.Layout, data: bytes, index: int, key: str) -> None:
+    """Refuses to put a record in another record's place (records must come in the file's order)."""
+    if snapshot.format == FORMAT_OBJECT:
+        same = data.startswith(orjson.dumps(key), layout.key_starts[index]) or \
+            exactjson.key_at(data, layout.key_starts[index]) == key  # the file may spell the key with escapes
+    else:
+        same = key == position_key(index)
+    if not same:
+        raise ValueError(f"record {key!r} is not the file's record number {index}: records out of order")
+
+
+def _nested(record: Any, layout: exactjson.Layout) -> bytes:
+    """A record's value as it sits one level into the file: the file's indentation and line ends."""
+    if layout.unit is None:
+        return _dumps(record, None)
+    unit = layout.unit.decode("ascii")
+    body = _dumps(record, 2 if unit == "  " else unit)
+    return body.replace(b"\n", layout.newline + layout.unit)
+
+
+def _addition(fmt: str, key: str, record: Any, layout: exactjson.Layout) -> bytes:
+    """A record appended after the file's last one, in the file's layout."""
+    value = _nested(record, layout)
+    if fmt == FORMAT_JSONL:
+        return layout.newline + value
+    lead = b"," + (layout.newline + layout.unit if layout.unit is not None else b"")
+    if fmt == FORMAT_OBJECT:
+        return lead + orjson.dumps(key) + (b": " if layout.unit is not None else b":") + value
+    return lead + value
+
+
+def _dumps(value: Any, indent: int | str | None) -> bytes:
+    """orjson where it can (fast); the stdlib for what orjson refuses: other indentations, nesting deeper
+    than 254 levels, integers beyond 64 bits (written with every digit)."""
     if indent in (None, 2):
         try:
             return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)

@@ -194,7 +194,7 @@ class _WriteDatabaseFn(beam.DoFn):
         unknown = set(patches) - {key for key, _ in items}
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
-        data = database.serialize_chunks(snapshot, database.apply_patches(items, patches))
+        data = database.serialize_chunks(snapshot, database.apply_patches(items, patches), changed=patches.keys())
         try:
             # Updating in place, the previous output is the file just read: its backup needs no second read.
             previous = snapshot.bytes() if snapshot.path == self._output else None
