@@ -9,7 +9,7 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from movie_enrichment.io import database as db
-from movie_enrichment.io.database import DatabaseError, ReadMovieDatabase, Snapshot
+from movie_enrichment.io.database import DatabaseError, ReadMovieDatabase
 
 BOM = b"\xef\xbb\xbf"
 

@@ -11,7 +11,7 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import exactjson
+from movie_enrichment.io import exactjson, progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,6 +34,37 @@ def is_position_key(key: str) -> bool:
 
 class DatabaseError(ValueError):
     """A fatal problem with the database file; its message is one line that names the problem."""
+
+
+# What a key the database holds more than once does: keep its last record (as every JSON parser does), or stop.
+KEEP_LAST, FAIL = "keep_last", "fail"
+ON_DUPLICATE_KEYS = (KEEP_LAST, FAIL)
+# Beam metrics of the read: how many keys the file holds more than once, and (some of) their names.
+DUPLICATE_KEYS_METRIC = "duplicate_keys"
+DUPLICATE_NAMES_METRIC = "duplicate_key_names"
+_NAMED_DUPLICATES = 20
+
+
+def describe_duplicates(duplicates: Iterable[tuple[str, int]], limit: int = 3) -> str:
+    """`"Heat" (2 times), "Alien" (3 times) and 4 more`: the first duplicated keys, for one line."""
+    duplicates = list(duplicates)
+    named = ", ".join(f"{orjson.dumps(key).decode()} ({count} times)" for key, count in duplicates[:limit])
+    more = len(duplicates) - limit
+    return named + (f" and {more} more" if more > 0 else "")
+
+
+def check_duplicates(snapshot: "Snapshot", on_duplicate_keys: str) -> None:
+    """Stops the run (`--on_duplicate_keys fail`) when the input holds a key more than once.
+
+    Raises:
+        DatabaseError: one line naming the first duplicated keys.
+    """
+    if snapshot.duplicates and on_duplicate_keys == FAIL:
+        count = len(snapshot.duplicates)
+        raise DatabaseError(
+            f"input holds {count} key{'s' if count > 1 else ''} more than once: "
+            f"{describe_duplicates(snapshot.duplicates)}; nothing was written "
+            f"(--on_duplicate_keys keep_last keeps the last record of each): {snapshot.path}")
 
 
 @dataclasses.dataclass
@@ -438,13 +469,24 @@ class _ReadDatabaseFn(beam.DoFn):
 
     SNAPSHOT = "snapshot"
 
-    def __init__(self, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None):
+    def __init__(self, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None,
+                 on_duplicate_keys: str = KEEP_LAST):
         self._extra_paths = extra_paths
         self._chunk_size = chunk_size
+        self._on_duplicate_keys = on_duplicate_keys
 
     def process(self, path: str) -> Iterable[Any]:
         snapshot, items = load(path)
         _LOGGER.info("Read %d records (%s format) from %s", len(items), snapshot.format, path)
+        if snapshot.duplicates:
+            _LOGGER.warning("%s holds %d keys more than once: %s; the last record of each is kept", path,
+                            len(snapshot.duplicates), describe_duplicates(snapshot.duplicates))
+            check_duplicates(snapshot, self._on_duplicate_keys)
+            beam.metrics.Metrics.counter(progress.METRICS_NAMESPACE, DUPLICATE_KEYS_METRIC).inc(
+                len(snapshot.duplicates))
+            names = beam.metrics.Metrics.string_set(progress.METRICS_NAMESPACE, DUPLICATE_NAMES_METRIC)
+            for key, _ in snapshot.duplicates[:_NAMED_DUPLICATES]:
+                names.add(key)
         additions: list[tuple[str, Any]] = []
         for extra in self._extra_paths:
             _, incoming = load(extra)
@@ -470,20 +512,25 @@ class ReadMovieDatabase(beam.PTransform):
         path: the database file, any path Beam's FileSystems can open.
         extra_paths: other movie files whose new records join the database (`--watch`).
         chunk_size: when set, the records come as lists of up to this many (key, record) pairs.
+        on_duplicate_keys: `keep_last` (a key the file holds twice keeps its last record; the count and the
+            keys go to the `duplicate_keys` metrics) or `fail` (a DatabaseError before anything is emitted).
 
     Returns a DoOutputsTuple: the main output of (key, record) pairs (or lists of them) and `snapshot`, one
     `Snapshot` that the sink needs to write the file back in the same format.
     """
 
-    def __init__(self, path: str, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None):
+    def __init__(self, path: str, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None,
+                 on_duplicate_keys: str = KEEP_LAST):
         super().__init__()
         self._path = path
         self._extra_paths = tuple(extra_paths)
         self._chunk_size = chunk_size
+        self._on_duplicate_keys = on_duplicate_keys
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Path" >> beam.Create([self._path])
-            | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths, self._chunk_size)).with_outputs(
+            | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths, self._chunk_size,
+                                                        self._on_duplicate_keys)).with_outputs(
                 _ReadDatabaseFn.SNAPSHOT, main="records"))

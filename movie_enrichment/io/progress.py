@@ -12,6 +12,7 @@ import time
 import orjson
 
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
+METRICS_NAMESPACE = "movie_enrichment"  # of the Beam metrics the launcher reads back after a run
 FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits")
 _SPILL_SECONDS = 1.0
 

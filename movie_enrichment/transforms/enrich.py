@@ -16,7 +16,7 @@ from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import FAILED, INVALID, OK, checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
-NAMESPACE = "movie_enrichment"
+NAMESPACE = progress.METRICS_NAMESPACE
 
 
 def utc_now() -> str:
