@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 . scripts/venv.sh
 if ! "$VENV/bin/python" -c "import google.api_core, psutil" 2>/dev/null; then
   echo "bench: installing the bench extra (google-api-core, psutil) into $VENV ..." >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[bench]" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]" >&2
 fi
 if [ ! -x "$VENV/bin/py-spy" ]; then
   echo "bench: installing py-spy (profiles) into $VENV ..." >&2
