@@ -11,6 +11,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON_BIN" -m venv "$VENV"
 fi
 _pins=()
+if [ -n "$CONSTRAINTS" ] && [ ! -f "$CONSTRAINTS" ]; then
+  echo "No constraints file $CONSTRAINTS (CONSTRAINTS= installs without pins)" >&2
+  exit 1
+fi
 if [ -n "$CONSTRAINTS" ]; then
   # The pins were tested on one Python version (the first line of the file says which); wheels such as numpy's
   # differ between versions, so on another one the ranges of setup.py apply.
