@@ -67,3 +67,38 @@ def tree(folder) -> dict:
     """Every file under a folder with its bytes, to prove that nothing changed."""
     folder = pathlib.Path(folder)
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- database stores -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of the suite's own on 127.0.0.1, for the whole session.
+
+    Skipped only where the server binaries are missing, and never when ME_REQUIRE_POSTGRES=1 (set by .ci/run),
+    where a missing server fails the tests instead.
+    """
+    from movie_enrichment.testing.postgres import PostgresUnavailable, running_server
+    try:
+        server = running_server()
+        started = server.__enter__()
+    except PostgresUnavailable as error:
+        if os.environ.get("ME_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"ME_REQUIRE_POSTGRES=1 but {error}")
+        pytest.skip(str(error))
+    try:
+        yield started
+    finally:
+        server.__exit__(None, None, None)
+
+
+_DATABASES = iter(range(1, 10 ** 6))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty database store URL: a SQLite file, or a new database on the suite's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'movies.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"test_{os.getpid()}_{next(_DATABASES)}")
