@@ -19,7 +19,9 @@ setuptools.setup(
         "python-dateutil>=2.8,<3",
     ],
     extras_require={
-        "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6"],
+        # PostgreSQL stores (postgresql://...); SQLite stores need nothing beyond the standard library.
+        "postgres": ["psycopg[binary]>=3.1,<4"],
+        "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4"],
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
         "bench": ["google-api-core", "psutil"],
     },
