@@ -210,3 +210,32 @@ def test_enrich_movies_transform_merges_both_branches():
             ("Psycho (1998)", "ok", "ok", 11252, True),
             ("Nothing", "not_found", "not_found", None, False)]), label="patches")
         assert_that(out["failures"], equal_to([]), label="no failures")
+
+
+def test_field_patches_applied_one_by_one_equal_the_merged_patch():
+    from movie_enrichment.io.stores import apply_patch
+    record = {"title": "Psycho", "enrichment": {"images": {"status": "ok"}, "other": 1}}
+    prior = record["enrichment"]
+    parts = [
+        {"enricher": "images", "field": "images", "value": None, "prior": prior,
+         "outcome": {"status": "failed", "updated_at": "t", "error": "HTTP 503"}},
+        {"enricher": "metadata", "field": "tmdb", "value": {"id": 539}, "prior": prior,
+         "outcome": {"status": "ok", "updated_at": "t", "error": None}},
+    ]
+    _, merged = enrich.merge_parts("k", parts)
+    one_by_one = record
+    for part in parts:
+        one_by_one = apply_patch(one_by_one, enrich.part_patch("k", part)[1])
+    assert one_by_one == {**record, **merged}
+    assert enrich.part_patch("k", parts[0]) == ("k", {}), "a failure after a success writes nothing"
+
+
+def test_enrich_movies_per_part_gives_field_patches_without_grouping():
+    selected = [("Psycho", ({"title": "Psycho", "year": 1960}, ("metadata", "images")))]
+    with TestPipeline() as p:
+        out = (p | beam.Create(selected)
+               | EnrichMovies(SETTINGS, ("metadata", "images"), batch_size=2, client_factory=FakeClient,
+                              per_movie=False))
+        fields = out["patches"] | beam.MapTuple(lambda k, patch: (k, tuple(sorted(patch))))
+        assert_that(fields, equal_to([("Psycho", ("enrichment.metadata", "tmdb")),
+                                      ("Psycho", ("enrichment.images", "images"))]))

@@ -241,6 +241,27 @@ class EnrichImagesFn(_ClientDoFn):
                     "prior": hit["prior"]}
 
 
+class _EnrichersFn(beam.DoFn):
+    """Runs several enricher DoFns, each on the hits that need it, as one step (see EnrichMovies)."""
+
+    def __init__(self, fns: list[beam.DoFn]):
+        self._fns = [(fn, "metadata" if isinstance(fn, EnrichMetadataFn) else "images") for fn in fns]
+
+    def setup(self) -> None:
+        for fn, _ in self._fns:
+            fn.setup()
+
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, dict]]:
+        for fn, enricher in self._fns:
+            if enricher in element[1]["enrichers"]:
+                yield from fn.process(element)
+
+    def teardown(self) -> None:
+        for fn, _ in self._fns:
+            if hasattr(fn, "teardown"):
+                fn.teardown()
+
+
 def _with_checkpoint(element: tuple[str, dict]) -> Iterable[tuple[str, Any, tuple[str, ...], dict | None]]:
     """(key, record, needed, hit): the checkpointed hit only if it was made from this very record and covers
     every enricher needed now; otherwise None, and the movie is looked up."""
@@ -250,24 +271,41 @@ def _with_checkpoint(element: tuple[str, dict]) -> Iterable[tuple[str, Any, tupl
         yield key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None
 
 
-def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
-    """Combines the enrichers' parts of one movie into a patch of top-level fields.
+def part_patch(key: str, part: dict) -> tuple[str, dict]:
+    """One enricher's part as a field-level patch: its block (`tmdb` or `images`) and `enrichment.<enricher>`.
 
-    A transient failure never erases an earlier success: the old data and status stay, and the failure is
-    still reported. A definite not_found or ambiguous answer clears the old block, which was then wrong.
+    A transient failure never erases an earlier success: the patch is empty, the old data and status stay, and
+    the failure is still reported. A definite not_found or ambiguous answer clears the old block, which was
+    then wrong. An invalid record gets its outcome only. Stores that write per lookup batch apply these patches
+    as they come, with no grouping of a movie's parts.
     """
+    prior = part["prior"] if isinstance(part.get("prior"), dict) else {}
+    previous = prior.get(part["enricher"]) if isinstance(prior.get(part["enricher"]), dict) else {}
+    status = part["outcome"]["status"]
+    if status == FAILED and previous.get("status") == OK:
+        return key, {}
+    patch: dict[str, Any] = {}
+    if status != INVALID:
+        patch[part["field"]] = part["value"]
+    patch[f"enrichment.{part['enricher']}"] = part["outcome"]
+    return key, patch
+
+
+def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
+    """Combines the enrichers' parts of one movie into a patch of top-level fields (see `part_patch`)."""
     parts = list(parts)
     prior = next((p["prior"] for p in parts if isinstance(p.get("prior"), dict)), None) or {}
     enrichment = dict(prior)
     patch: dict[str, Any] = {}
     for part in parts:
-        status = part["outcome"]["status"]
-        previous = prior.get(part["enricher"]) if isinstance(prior.get(part["enricher"]), dict) else {}
-        if status == FAILED and previous.get("status") == OK:
-            continue
-        enrichment[part["enricher"]] = part["outcome"]
-        if status != INVALID:
-            patch[part["field"]] = part["value"]
+        for path, value in part_patch(key, part)[1].items():
+            field, _, enricher = path.partition(".")
+            if enricher:
+                enrichment[enricher] = value
+            else:
+                patch[field] = value
+    # Our fields in one order (tmdb, images, enrichment), whatever order the parts arrived in.
+    patch = {field: patch[field] for field in ("tmdb", "images") if field in patch}
     patch["enrichment"] = enrichment
     return key, patch
 
@@ -288,6 +326,9 @@ class EnrichMovies(beam.PTransform):
         checkpoint_dir: where finished batches are checkpointed, or None.
         field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
         resumed: an optional PCollection of (key, hit) read back from checkpoints.
+        per_movie: True: one patch of top-level fields per movie, its parts grouped by key (the JSON file's
+            sink writes once, at the end). False: one field-level patch per enricher's part, with no grouping,
+            so each lookup batch's results reach a database store's writer as soon as they are made.
 
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
     checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
@@ -297,8 +338,9 @@ class EnrichMovies(beam.PTransform):
     def __init__(self, settings: TmdbSettings, enrichers: tuple[str, ...], batch_size: int = 200,
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
                  resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
-                 field_overrides: tuple[tuple[str, str], ...] = ()):
+                 field_overrides: tuple[tuple[str, str], ...] = (), per_movie: bool = True):
         super().__init__()
+        self._per_movie = per_movie
         self._client_factory = client_factory
         self._field_overrides = tuple(field_overrides)
         self._settings = settings
@@ -323,22 +365,31 @@ class EnrichMovies(beam.PTransform):
             | "MatchTmdb" >> beam.ParDo(
                 LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory, self._field_overrides)))
 
-        branches = []
-        if "metadata" in self._enrichers:
-            branches.append(
-                hits
-                | "ForMetadata" >> beam.Filter(lambda kv: "metadata" in kv[1]["enrichers"])
-                | "EnrichMetadata" >> beam.ParDo(EnrichMetadataFn()))
-        if "images" in self._enrichers:
-            branches.append(
-                hits
-                | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1]["enrichers"])
-                | "EnrichImages" >> beam.ParDo(
-                    EnrichImagesFn(self._settings, *self._sizes, client_factory=self._client_factory)))
-        parts = tuple(branches) | "AllParts" >> beam.Flatten()
-        patches = (parts
-                   | "ByMovie" >> beam.GroupByKey()
-                   | "MergeResults" >> beam.MapTuple(merge_parts))
+        metadata_fn = EnrichMetadataFn() if "metadata" in self._enrichers else None
+        images_fn = EnrichImagesFn(self._settings, *self._sizes, client_factory=self._client_factory) \
+            if "images" in self._enrichers else None
+        if self._per_movie:
+            branches = []
+            if metadata_fn:
+                branches.append(
+                    hits
+                    | "ForMetadata" >> beam.Filter(lambda kv: "metadata" in kv[1]["enrichers"])
+                    | "EnrichMetadata" >> beam.ParDo(metadata_fn))
+            if images_fn:
+                branches.append(
+                    hits
+                    | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1]["enrichers"])
+                    | "EnrichImages" >> beam.ParDo(images_fn))
+            parts = tuple(branches) | "AllParts" >> beam.Flatten()
+            patches = (parts
+                       | "ByMovie" >> beam.GroupByKey()
+                       | "MergeResults" >> beam.MapTuple(merge_parts))
+        else:
+            # One step runs both enrichers on each hit: a Flatten of two branches would be materialised by the
+            # local engine, holding every result back until the last lookup, where a database store must get
+            # each batch's results as soon as they are made.
+            parts = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
+            patches = parts | "FieldPatches" >> beam.MapTuple(part_patch)
         failures = (parts
                     | "Failed" >> beam.Filter(lambda kv: kv[1]["outcome"]["status"] == FAILED)
                     | "FailureLine" >> beam.MapTuple(failure_line))
