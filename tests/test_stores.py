@@ -78,7 +78,7 @@ def test_patches_touch_only_our_fields_and_keep_history(store_url):
         assert changed == 1, "Alien's patch changes nothing and the array record cannot be patched"
         records = dict(store.read())
         zodiac = records["Zodiac"]
-        assert list(zodiac)[-3:] == ["tmdb", "images", "enrichment"]
+        assert list(zodiac)[-3:] == ["tmdb", "enrichment", "images"], "fields in the order their patches came"
         assert {k: v for k, v in zodiac.items() if k not in ("tmdb", "images", "enrichment")} == RECORDS[0][1]
         assert zodiac["enrichment"] == {"metadata": {"status": "ok"}, "images": {"status": "ok"}}
         assert [r.run_id for r in store.runs()] == ["run-1"] and store.runs()[0].rows == 1
@@ -153,8 +153,11 @@ def test_bad_urls_and_names_are_one_line_errors(tmp_path):
         open_store("postgresql://someone:secret@127.0.0.1:1/db")
 
 
-def test_apply_patch_orders_our_fields_whatever_the_arrival():
-    record = {"title": "T", "year": 1}
-    one = apply_patch(apply_patch(record, {"enrichment.images": {"s": 1}, "images": 2}), {"tmdb": 3})
-    assert list(one) == ["title", "year", "tmdb", "images", "enrichment"]
-    assert one["enrichment"] == {"images": {"s": 1}}
+def test_apply_patch_sets_fields_as_the_json_sink_does():
+    record = {"title": "T", "enrichment": {"metadata": {"s": 0}, "other": 1}}
+    patched = apply_patch(record, {"images": 2, "tmdb": 3, "enrichment.images": {"s": 1},
+                                   "enrichment.metadata": {"s": 2}})
+    assert patched == {"title": "T", "enrichment": {"metadata": {"s": 2}, "other": 1, "images": {"s": 1}},
+                       "images": 2, "tmdb": 3}
+    assert list(patched) == ["title", "enrichment", "images", "tmdb"]
+    assert apply_patch(["a"], {"tmdb": 1}) == ["a"]

@@ -242,7 +242,10 @@ class EnrichImagesFn(_ClientDoFn):
 
 
 class _EnrichersFn(beam.DoFn):
-    """Runs several enricher DoFns, each on the hits that need it, as one step (see EnrichMovies)."""
+    """Runs several enricher DoFns, each on the hits that need it, as one step (see EnrichMovies).
+
+    Output: (key, [part, ...]) per movie, so that a movie's parts stay together without a grouping.
+    """
 
     def __init__(self, fns: list[beam.DoFn]):
         self._fns = [(fn, "metadata" if isinstance(fn, EnrichMetadataFn) else "images") for fn in fns]
@@ -251,10 +254,11 @@ class _EnrichersFn(beam.DoFn):
         for fn, _ in self._fns:
             fn.setup()
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, dict]]:
-        for fn, enricher in self._fns:
-            if enricher in element[1]["enrichers"]:
-                yield from fn.process(element)
+    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, list[dict]]]:
+        parts = [part for fn, enricher in self._fns if enricher in element[1]["enrichers"]
+                 for _, part in fn.process(element)]
+        if parts:
+            yield element[0], parts
 
     def teardown(self) -> None:
         for fn, _ in self._fns:
@@ -291,21 +295,31 @@ def part_patch(key: str, part: dict) -> tuple[str, dict]:
     return key, patch
 
 
+def movie_patch(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
+    """One movie's parts as one field-level patch: the blocks (`images`, `tmdb`), then the `enrichment.<name>`
+    entries, the parts taken in a fixed order (by enricher name) so that the fields' order in the output does
+    not depend on which enricher finished first. A database store applies it in one transaction."""
+    fields: dict[str, Any] = {}
+    for part in sorted(parts, key=lambda p: p["enricher"]):
+        fields.update(part_patch(key, part)[1])
+    blocks = {path: value for path, value in fields.items() if "." not in path}
+    entries = {path: value for path, value in fields.items() if "." in path}
+    return key, {**blocks, **entries}
+
+
 def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
-    """Combines the enrichers' parts of one movie into a patch of top-level fields (see `part_patch`)."""
+    """One movie's parts as a patch of top-level fields, for the JSON file's sink: `movie_patch` with the
+    `enrichment` entries set into the record's previous `enrichment`."""
     parts = list(parts)
     prior = next((p["prior"] for p in parts if isinstance(p.get("prior"), dict)), None) or {}
     enrichment = dict(prior)
     patch: dict[str, Any] = {}
-    for part in parts:
-        for path, value in part_patch(key, part)[1].items():
-            field, _, enricher = path.partition(".")
-            if enricher:
-                enrichment[enricher] = value
-            else:
-                patch[field] = value
-    # Our fields in one order (tmdb, images, enrichment), whatever order the parts arrived in.
-    patch = {field: patch[field] for field in ("tmdb", "images") if field in patch}
+    for path, value in movie_patch(key, parts)[1].items():
+        field, _, enricher = path.partition(".")
+        if enricher:
+            enrichment[enricher] = value
+        else:
+            patch[field] = value
     patch["enrichment"] = enrichment
     return key, patch
 
@@ -388,8 +402,9 @@ class EnrichMovies(beam.PTransform):
             # One step runs both enrichers on each hit: a Flatten of two branches would be materialised by the
             # local engine, holding every result back until the last lookup, where a database store must get
             # each batch's results as soon as they are made.
-            parts = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
-            patches = parts | "FieldPatches" >> beam.MapTuple(part_patch)
+            movies = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
+            patches = movies | "FieldPatches" >> beam.MapTuple(movie_patch)
+            parts = movies | "Parts" >> beam.FlatMapTuple(lambda key, parts: [(key, part) for part in parts])
         failures = (parts
                     | "Failed" >> beam.Filter(lambda kv: kv[1]["outcome"]["status"] == FAILED)
                     | "FailureLine" >> beam.MapTuple(failure_line))

@@ -105,11 +105,9 @@ def check_patch(key: str, patch: dict) -> None:
 
 
 def apply_patch(record: Any, patch: dict) -> Any:
-    """The record with the patch's fields set; every other field, and the order of the fields, kept.
-
-    A new field of ours goes before the first of our fields that follows it in (tmdb, images, enrichment),
-    so the three come out in that order whatever order their patches arrive in. A record that is not an
-    object is returned as it is.
+    """The record with the patch's fields set, as the JSON file's sink sets a movie's patch: fields already
+    there keep their place, new ones follow in the patch's order; `enrichment.<name>` entries update the
+    record's `enrichment` (a new one if it has none). A record that is not an object is returned as it is.
     """
     if not isinstance(record, dict) or not patch:
         return record
@@ -121,27 +119,7 @@ def apply_patch(record: Any, patch: dict) -> Any:
             top[head] = {**(base if isinstance(base, dict) else {}), sub: value}
         else:
             top[head] = value
-    result = dict(record)
-    for field in OWN_FIELDS:
-        if field in top and field not in result:
-            result = _insert_before_later_own(result, field)
-    for field, value in top.items():
-        result[field] = value
-    return result
-
-
-def _insert_before_later_own(record: dict, field: str) -> dict:
-    later = OWN_FIELDS[OWN_FIELDS.index(field) + 1:]
-    anchor = next((k for k in record if k in later), None)
-    if anchor is None:
-        record[field] = None
-        return record
-    out = {}
-    for key, value in record.items():
-        if key == anchor:
-            out[field] = None
-        out[key] = value
-    return out
+    return {**record, **top}
 
 
 def merge_patches(first: dict, second: dict) -> dict:
@@ -265,3 +243,20 @@ def check_table_name(table: str) -> str:
 def redact_url(url: str) -> str:
     """A URL without its password, for messages."""
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def sidecar_base(url: str, table: str = DEFAULT_TABLE) -> str:
+    """The path that a store's files (failures list, report) are named after: the SQLite file itself, or
+    `<database>.<table>` in the current folder for PostgreSQL; a JSON file's own path."""
+    if url.startswith("sqlite:"):
+        return sqlite_path(url)
+    if url.startswith(("postgresql:", "postgres:")):
+        database = url.rsplit("/", 1)[-1].split("?", 1)[0] or "postgres"
+        return f"{database}.{table}"
+    return url
+
+
+def new_run_id() -> str:
+    """A sortable UTC stamp, the same form as a JSON file's backup names carry."""
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
