@@ -18,3 +18,7 @@ class _OptionalCloudNotices(logging.Filter):
 # A logger's filter applies only to records logged on that very logger, so each one that speaks gets it.
 for _name in ("", "apache_beam.io.filesystems"):
     logging.getLogger(_name).addFilter(_OptionalCloudNotices())
+
+from movie_enrichment.api import OptionError, Run, attach, launch, launch_async  # noqa: E402
+
+__all__ = ["OptionError", "Run", "attach", "launch", "launch_async"]

@@ -2,7 +2,8 @@
 
 DoFns run in threads of the launcher's process (multi_threading) or in worker processes (multi_processing);
 the launcher's display adds up its own counts and the files that worker processes leave in a folder named by
-the MOVIE_ENRICH_PROGRESS_DIR environment variable, which those processes inherit.
+the MOVIE_ENRICH_PROGRESS_DIR environment variable, which those processes inherit. The run's live figures are
+also kept in one small JSON file (`<output>.progress.json`) that any program can poll: see `write_status`.
 """
 
 import os
@@ -14,6 +15,8 @@ import orjson
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
 METRICS_NAMESPACE = "movie_enrichment"  # of the Beam metrics the launcher reads back after a run
 FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits")
+# Stages a run has reached, as 0/1 marks beside the counts: the first lookup batch, the database write.
+MARKS = ("enriching", "writing")
 _SPILL_SECONDS = 1.0
 
 
@@ -22,7 +25,7 @@ class Tracker:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._counts = dict.fromkeys(FIELDS, 0)
+        self._counts = dict.fromkeys(FIELDS + MARKS, 0)
         self._last_spill = 0.0
 
     def add(self, **deltas: int) -> None:
@@ -37,13 +40,22 @@ class Tracker:
         if spill:
             self._spill(counts)
 
+    def mark(self, stage: str) -> None:
+        """Records that this run has reached `stage` (one of MARKS), at once, for the display to show."""
+        with self._lock:
+            if self._counts[stage]:
+                return
+            self._counts[stage] = 1
+            counts = dict(self._counts)
+        self._spill(counts)
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self._counts)
 
     def reset(self) -> None:
         with self._lock:
-            self._counts = dict.fromkeys(FIELDS, 0)
+            self._counts = dict.fromkeys(FIELDS + MARKS, 0)
 
     def flush(self) -> None:
         self._spill(self.counts())
@@ -84,6 +96,86 @@ def totals(directory: str | None) -> dict[str, int]:
                     other = orjson.loads(handle.read())
             except (OSError, ValueError):
                 continue
-            for field in FIELDS:
+            for field in FIELDS + MARKS:
                 counts[field] += int(other.get(field, 0))
     return counts
+
+
+def mark(stage: str) -> None:
+    TRACKER.mark(stage)
+
+
+# -- the progress file ---------------------------------------------------------------------------------------
+STATUS_SCHEMA = 1
+PHASES = ("starting", "reading", "enriching", "writing", "done", "failed", "cancelled")
+FINAL_PHASES = {"done": "succeeded", "failed": "failed", "cancelled": "cancelled"}
+
+
+class StatusFile:
+    """The run's live figures in one small JSON file, replaced atomically at each update.
+
+    Args:
+        path: the file (`<output>.progress.json` by default); local, or any FileSystems path.
+        fields: what stays the same for the whole run (run_id, pid, started_at, output, report, ...).
+
+    One run owns the file at a time (it is written only under the output's lock). At the end it is kept,
+    marked `"final": true` with the phase `done`, `failed` or `cancelled`, so a reader that comes late still
+    learns how the run ended; the next run replaces it.
+    """
+
+    def __init__(self, path: str, **fields):
+        self.path = path
+        self._lock = threading.Lock()
+        self._status = {"schema": STATUS_SCHEMA, **fields, "phase": "starting", "final": False,
+                        "state": "running", "exit_status": None, "error": None}
+
+    @property
+    def run_id(self) -> str | None:
+        return self._status.get("run_id")
+
+    def update(self, **changes) -> dict:
+        """Merges `changes` into the status and writes it; never fails the run (progress is best effort)."""
+        with self._lock:
+            if self._status["final"]:
+                return dict(self._status)
+            self._status.update(changes, updated_at=now_iso())
+            if self._status["phase"] in FINAL_PHASES:
+                self._status.update(final=True, state=FINAL_PHASES[self._status["phase"]])
+            status = dict(self._status)
+            try:
+                write_status(self.path, status)
+            except Exception:  # pylint: disable=broad-except
+                pass
+            return status
+
+
+def write_status(path: str, status: dict) -> None:
+    """Replaces the file in one step, so that a reader sees the previous figures or the new ones, never half."""
+    data = orjson.dumps(status, option=orjson.OPT_INDENT_2) + b"\n"
+    if "://" in path:
+        from movie_enrichment.io.sink import atomic_write
+        atomic_write(path, data)
+        return
+    temp = f"{path}.tmp"  # one writer at a time (the run holding the lock), so one fixed name suffices
+    with open(temp, "wb") as handle:
+        handle.write(data)
+    os.replace(temp, path)
+
+
+def read_json(path: str) -> dict | None:
+    """A small JSON file written atomically (the progress file, the report), or None when there is none."""
+    try:
+        if "://" in path:
+            from apache_beam.io.filesystems import FileSystems
+            with FileSystems.open(path) as handle:
+                return orjson.loads(handle.read())
+        with open(path, "rb") as handle:
+            return orjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+
+
+def now_iso() -> str:
+    """The time now in UTC as ISO 8601 text, to the millisecond."""
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

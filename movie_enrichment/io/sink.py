@@ -12,7 +12,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.localfilesystem import LocalFileSystem
 
-from movie_enrichment.io import database
+from movie_enrichment.io import database, progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -189,6 +189,7 @@ class _WriteDatabaseFn(beam.DoFn):
         self._keep_backups = keep_backups
 
     def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
+        progress.mark("writing")
         patches = dict(patches)
         items = snapshot.items()
         unknown = set(patches) - {key for key, _ in items}

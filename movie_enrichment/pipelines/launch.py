@@ -308,10 +308,15 @@ def _redact_logs(secret: str) -> None:
         handler.addFilter(_RedactSecret(secret))
 
 
-def _set_log_level(name: str) -> int:
+def _log_level(name: str) -> int:
     level = logging.getLevelName(name.upper())
     if not isinstance(level, int):
         raise FatalError(f"bad option: --log_level {name!r} is not a logging level", EXIT_USAGE)
+    return level
+
+
+def _set_log_level(name: str) -> int:
+    level = _log_level(name)
     logging.getLogger().setLevel(level)
     if level > logging.INFO:
         # Beam logs a failing DoFn's traceback several times over; the launcher reports it in one line.
@@ -319,11 +324,27 @@ def _set_log_level(name: str) -> int:
     return level
 
 
+def check(argv: Sequence[str]) -> tuple[opts.EnrichmentOptions, RunConfig, bool]:
+    """Everything the command checks before it starts work (the options, the input file, the output folder),
+    with no side effect: the launch API calls it in its own process before it starts a run.
+
+    Raises FatalError with the one line the command prints. Returns the options, the run's config and
+    whether this is a dry run.
+    """
+    _, o, config, is_dry_run = resolve(argv)
+    _log_level(o.log_level)
+    if not is_dry_run:
+        if not o.watch:
+            _check_input(config.input)
+        _check_paths(config)
+    return o, config, is_dry_run
+
+
 def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> report.RunSummary | None:
     """Runs one enrichment (or a dry run, or the watch loop). Raises FatalError for anything that stops it."""
     argv = list(sys.argv[1:] if argv is None else argv)
     stdout = stdout or sys.stdout
-    _, o, config, is_dry_run = resolve(argv)
+    o, config, is_dry_run = check(argv)
     _redact_logs(config.settings.api_key)
     if config.selector.mode == "changed":
         config = _with_changed_ids(config)
@@ -332,9 +353,6 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
     if is_dry_run:
         dry_run.describe(config, o.max_requests_per_second, stdout)
         return None
-    if not o.watch:
-        _check_input(config.input)
-    _check_paths(config)
     if o.watch:
         from movie_enrichment.pipelines import watch
         with _one_run_at_a_time(config.output):
@@ -343,8 +361,11 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> repo
             except FileNotFoundError as error:
                 raise FatalError(str(error), EXIT_USAGE) from None
         return None
-    with _one_run_at_a_time(config.output):
-        return _run_locked(argv, o, config, level)
+    run_id = os.environ.get(report.RUN_ID_ENV) or report.new_run_id()
+    with _one_run_at_a_time(config.output), report.progress_file(
+            progress_file_path(o.progress_file, config.output), config.settings.api_key, run_id=run_id,
+            input=config.input, output=config.output, report=report_path(o.report, config.output)) as status:
+        return _run_locked(argv, o, config, level, run_id, status)
 
 
 def _with_changed_ids(config: RunConfig) -> RunConfig:
@@ -358,7 +379,18 @@ def _with_changed_ids(config: RunConfig) -> RunConfig:
         raise FatalError(redact(str(error), config.settings.api_key)) from None
 
 
-def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, level: int) -> report.RunSummary:
+def report_path(given: str | None, output: str) -> str:
+    """`--report`, or `<output>.report.json`."""
+    return given or sink.beside(output, ".report.json")
+
+
+def progress_file_path(given: str | None, output: str) -> str | None:
+    """`--progress_file`, or `<output>.progress.json` beside a local output."""
+    return given or (sink.beside(output, ".progress.json") if sink.is_local(output) else None)
+
+
+def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, level: int,
+                run_id: str | None = None, status: progress.StatusFile | None = None) -> report.RunSummary:
     started, started_at = time.monotonic(), report.now_iso()
     before = _backups(config)
     options = _pipeline_options(argv)
@@ -373,7 +405,7 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
         os.environ[progress.ENV_DIR] = spill_dir
         os.environ[progress.ENV_DIR + "_PID"] = str(os.getpid())
         try:
-            with report.ProgressDisplay(o.progress, o.progress_interval, display_stream, spill_dir):
+            with report.ProgressDisplay(o.progress, o.progress_interval, display_stream, spill_dir, status):
                 pipeline = beam.Pipeline(runner=_runner(options), options=options)
                 build_pipeline(pipeline, config)
                 result = pipeline.run()
@@ -397,7 +429,7 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
     summary = report.RunSummary(
         output=config.output, backup=new_backups[-1] if new_backups else None,
         failures=config.failures if FileSystems.exists(config.failures) else None,
-        report=o.report or sink.beside(config.output, ".report.json"),
+        report=report_path(o.report, config.output), run_id=run_id,
         counters=_counters(result), elapsed=time.monotonic() - started, enrichers=config.selector.enrichers,
         started_at=started_at)
     try:
@@ -405,6 +437,8 @@ def _run_locked(argv: list[str], o: opts.EnrichmentOptions, config: RunConfig, l
     except Exception as error:  # pylint: disable=broad-except
         _LOGGER.warning("Could not write the report %s: %s", summary.report, error)
         summary.report = None
+    if status is not None:
+        status.update(report=summary.report)
     return summary
 
 

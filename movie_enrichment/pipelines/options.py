@@ -121,6 +121,8 @@ class EnrichmentOptions(PipelineOptions):
                          "--progress_interval seconds otherwise (default auto)")
         run.add_argument("--progress_interval", type=_positive(float), default=10.0,
                          help="seconds between progress lines when standard error is not a terminal (default 10)")
+        run.add_argument("--progress_file", help="the live figures as JSON, replaced every second for other "
+                         "programs to poll (default: <output>.progress.json beside a local output)")
         run.add_argument("--watch", help="keep running: merge each new movie file that appears in this folder "
                          "into the database and enrich it, then move the file to <folder>/processed")
         run.add_argument("--watch_interval", type=_positive(float), default=5.0,

@@ -1,7 +1,9 @@
 """What the person who launched a run sees: live progress on stderr, a closing table and a JSON report."""
 
+import contextlib
 import dataclasses
 import datetime
+import os
 import threading
 import time
 from typing import Any, TextIO
@@ -9,8 +11,10 @@ from typing import Any, TextIO
 import orjson
 
 from movie_enrichment.io import progress
+from movie_enrichment.io.tmdb import redact
 
 STATUSES = ("ok", "not_found", "ambiguous", "failed", "invalid")
+STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
 
 def _duration(seconds: float) -> str:
@@ -20,28 +24,35 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressDisplay:
-    """A live bar (tqdm) on a terminal, or a plain line every few seconds in logs and CI.
+    """A live bar (tqdm) on a terminal, or a plain line every few seconds in logs and CI; and the same figures
+    in the run's progress file, rewritten every second (or every `interval` if shorter).
 
     Args:
         mode: auto, bar, lines or off.
         interval: seconds between plain lines.
         stream: where to write (standard error).
         spill_dir: the folder where worker processes leave their counts.
+        status: the progress file, or None.
     """
 
-    def __init__(self, mode: str, interval: float, stream: TextIO, spill_dir: str | None):
+    def __init__(self, mode: str, interval: float, stream: TextIO, spill_dir: str | None,
+                 status: progress.StatusFile | None = None):
         if mode == "auto":
             mode = "bar" if getattr(stream, "isatty", lambda: False)() else "lines"
         self._mode = mode
         self._interval = interval
         self._stream = stream
         self._spill_dir = spill_dir
+        self._status = status
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = time.monotonic()
 
     def __enter__(self) -> "ProgressDisplay":
-        if self._mode != "off":
+        self._started = time.monotonic()
+        if self._status is not None:
+            self._status.update(phase="reading")
+        if self._mode != "off" or self._status is not None:
             self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
             self._thread.start()
         return self
@@ -51,39 +62,60 @@ class ProgressDisplay:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def figures(self, counts: dict[str, int]) -> dict[str, Any]:
+        return figures(counts, time.monotonic() - self._started)
+
     def line(self, counts: dict[str, int]) -> str:
-        elapsed = time.monotonic() - self._started
-        selected, done = counts["selected"], counts["done"]
-        percent = 100.0 * done / selected if selected else 0.0
-        rate = counts["requests"] / elapsed if elapsed > 0 else 0.0
-        movies_rate = done / elapsed if elapsed > 0 else 0.0
-        eta = _duration((selected - done) / movies_rate) if movies_rate > 0 and done < selected else "-"
-        return (f"movies {done}/{selected} ({percent:.0f}%), {rate:.1f} req/s, 429s {counts['throttled']}, "
-                f"retries {counts['retries']}, failures {counts['failed']}, cache hits {counts['cache_hits']}, "
-                f"elapsed {_duration(elapsed)}, ETA {eta}")
+        f = self.figures(counts)
+        eta = "-" if f["eta_seconds"] is None else _duration(f["eta_seconds"])
+        return (f"movies {f['movies_done']}/{f['movies_selected']} ({f['percent']:.0f}%), "
+                f"{f['requests_per_second']:.1f} req/s, 429s {f['throttled_429']}, retries {f['retries']}, "
+                f"failures {f['movies_failed']}, cache hits {f['cache_hits']}, "
+                f"elapsed {_duration(f['elapsed_seconds'])}, ETA {eta}")
 
     def _loop(self) -> None:
+        bar = None
         if self._mode == "bar":
-            self._bar_loop()
-            return
-        while not self._stop.wait(self._interval):
-            self._stream.write(f"progress: {self.line(progress.totals(self._spill_dir))}\n")
-            self._stream.flush()
-
-    def _bar_loop(self) -> None:
-        from tqdm import tqdm  # a well-kept progress bar: rate, ETA and terminal width handled for us
-        with tqdm(total=0, unit="movie", file=self._stream, dynamic_ncols=True, leave=True) as bar:
+            from tqdm import tqdm  # a well-kept progress bar: rate, ETA and terminal width handled for us
+            bar = tqdm(total=0, unit="movie", file=self._stream, dynamic_ncols=True, leave=True)
+        tick = 0.5 if bar is not None else min(STATUS_INTERVAL, self._interval)
+        next_line = time.monotonic() + self._interval
+        try:
             while True:
-                stopping = self._stop.wait(0.5)
+                stopping = self._stop.wait(tick)
                 counts = progress.totals(self._spill_dir)
-                bar.total = counts["selected"]
-                bar.n = counts["done"]
-                bar.set_postfix_str(f"req {counts['requests']}, 429 {counts['throttled']}, "
-                                    f"retry {counts['retries']}, fail {counts['failed']}, "
-                                    f"cache {counts['cache_hits']}", refresh=False)
-                bar.refresh()
+                if self._status is not None:
+                    self._status.update(**self.figures(counts))
+                if bar is not None:
+                    bar.total = counts["selected"]
+                    bar.n = counts["done"]
+                    bar.set_postfix_str(f"req {counts['requests']}, 429 {counts['throttled']}, "
+                                        f"retry {counts['retries']}, fail {counts['failed']}, "
+                                        f"cache {counts['cache_hits']}", refresh=False)
+                    bar.refresh()
+                elif self._mode == "lines" and not stopping and time.monotonic() >= next_line:
+                    next_line += self._interval
+                    self._stream.write(f"progress: {self.line(counts)}\n")
+                    self._stream.flush()
                 if stopping:
                     return
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
+    """The live figures, as the progress line shows them and the progress file holds them."""
+    selected, done = counts["selected"], counts["done"]
+    movies_rate = done / elapsed if elapsed > 0 else 0.0
+    eta = (selected - done) / movies_rate if movies_rate > 0 and done < selected else None
+    phase = "writing" if counts["writing"] else "enriching" if counts["enriching"] else "reading"
+    return {"phase": phase, "movies_selected": selected, "movies_done": done, "movies_failed": counts["failed"],
+            "percent": round(100.0 * done / selected, 1) if selected else 0.0,
+            "requests": counts["requests"],
+            "requests_per_second": round(counts["requests"] / elapsed, 2) if elapsed > 0 else 0.0,
+            "throttled_429": counts["throttled"], "retries": counts["retries"], "cache_hits": counts["cache_hits"],
+            "elapsed_seconds": round(elapsed, 1), "eta_seconds": None if eta is None else round(eta, 1)}
 
 
 @dataclasses.dataclass
@@ -98,11 +130,13 @@ class RunSummary:
     elapsed: float
     enrichers: tuple[str, ...]
     started_at: str = ""
+    run_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         c = self.counters
         looked_up = sum(c.get(f"lookup_{s}", 0) for s in STATUSES)
         return {
+            "run_id": self.run_id,
             "started_at": self.started_at,
             "elapsed_seconds": round(self.elapsed, 3),
             "output": self.output, "backup": self.backup, "failures_file": self.failures, "report": self.report,
@@ -150,3 +184,36 @@ def write_report(path: str, summary: RunSummary) -> None:
 def now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
+
+
+EXIT_INTERRUPTED = 130
+RUN_ID_ENV = "MOVIE_ENRICH_RUN_ID"
+
+
+def new_run_id() -> str:
+    """A run's name: sortable by start time, unique enough for one machine."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + os.urandom(3).hex()
+
+
+@contextlib.contextmanager
+def progress_file(path: str | None, secret: str, **fields):
+    """Owns the progress file for one run (call it under the output's lock): `starting` at once, then the
+    display's figures, and at the end the final phase with the exit status and the one-line error.
+
+    Yields the StatusFile, or None when there is no file to keep.
+    """
+    if not path:
+        yield None
+        return
+    status = progress.StatusFile(path, pid=os.getpid(), started_at=progress.now_iso(), **fields)
+    status.update(**{**figures(dict.fromkeys(progress.FIELDS + progress.MARKS, 0), 0.0), "phase": "starting"})
+    try:
+        yield status
+    except KeyboardInterrupt:
+        status.update(phase="cancelled", exit_status=EXIT_INTERRUPTED, eta_seconds=None)
+        raise
+    except BaseException as error:
+        line = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error), secret)
+        status.update(phase="failed", exit_status=getattr(error, "status", 1), error=line, eta_seconds=None)
+        raise
+    status.update(phase="done", exit_status=0, eta_seconds=None)

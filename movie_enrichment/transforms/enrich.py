@@ -102,6 +102,7 @@ class LookupTmdbFn(_ClientDoFn):
         super().teardown()
 
     def process(self, batch: list[tuple[str, Any, tuple[str, ...], dict | None]]) -> Iterable[tuple[str, dict]]:
+        progress.mark("enriching")
         resumed = [self._reuse(item) for item in batch if item[3] is not None]
         todo = [item for item in batch if item[3] is None]
         roles = fields.detect_roles((item[1] for item in todo), self._field_overrides)

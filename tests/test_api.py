@@ -1,0 +1,228 @@
+"""The launch API (movie_enrichment.launch) from a script and from an asyncio app, against the local server."""
+
+import asyncio
+import json
+import os
+import time
+
+import pytest
+from conftest import API_KEY, load, run_cli, tree
+
+import movie_enrichment
+from movie_enrichment import api
+from movie_enrichment.io import progress
+from movie_enrichment.testing.tmdb_server import TmdbServer
+
+pytestmark = pytest.mark.slow
+
+PHASE_ORDER = {p: i for i, p in enumerate(progress.PHASES)}
+
+
+@pytest.fixture
+def slow_server():
+    # 20 ms a request: the 200-movie sample takes several seconds at 40 requests/s, long enough to watch.
+    with TmdbServer(api_key=API_KEY, latency_ms=20) as server:
+        yield server
+
+
+@pytest.fixture
+def options(tmp_path, monkeypatch):
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    return lambda server, **more: {"tmdb_api_key": API_KEY, "tmdb_base_url": server.url, "no_http_cache": True,
+                                   "batch_size": 10, "max_requests_per_second": 40,
+                                   "env": {"XDG_CACHE_HOME": str(tmp_path / "xdg")}, **more}
+
+
+def watch(run: api.Run, until=lambda p: False, interval: float = 0.1) -> list[dict]:
+    """Polls progress() until the run ends or `until(progress)` holds; returns every reading."""
+    seen = []
+    while True:
+        figures = run.progress()
+        seen.append(figures)
+        if run.state in api.ENDED or until(figures):
+            return seen
+        time.sleep(interval)
+
+
+def assert_rises(seen: list[dict]) -> None:
+    phases = [PHASE_ORDER[p["phase"]] for p in seen]
+    assert phases == sorted(phases), [p["phase"] for p in seen]
+    done = [p["movies_done"] for p in seen]
+    assert done == sorted(done), done
+
+
+@pytest.mark.parametrize("bad", [
+    {"reprocess": "bogus"},
+    {"colour": "red"},
+    {"reprocess": "stale"},
+    {"max_concurrency": 0},
+    {"log_level": "LOUD"},
+    {"tmdb_api_key": None},
+    {"input": "missing.json"},
+    {"output": "no/such/folder/out.json"},
+])
+def test_bad_option_raises_the_command_lines_one_line_and_starts_nothing(bad, sample_db, tmdb_server, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    monkeypatch.chdir(sample_db.parent)
+    given = {"input": str(sample_db), "tmdb_api_key": API_KEY, "tmdb_base_url": tmdb_server.url, **bad}
+    before = tree(sample_db.parent)
+
+    with pytest.raises(api.OptionError) as raised:
+        movie_enrichment.launch(**given)
+
+    assert isinstance(raised.value, ValueError)
+    assert tree(sample_db.parent) == before, "nothing written, no progress file, no lock"
+    assert tmdb_server.counts()["total"] == 0
+    key = given.pop("tmdb_api_key")
+    args = [a for name, value in given.items() for a in (f"--{name}", str(value))]
+    monkeypatch.chdir(sample_db.parent)
+    done = run_cli(args, tmp_path, key=key)
+    assert done.stderr.strip() == f"movie-enrich: error: {raised.value}"
+    assert raised.value.status == done.returncode
+
+
+def test_a_list_of_titles_and_of_enrichers_become_the_options_files(sample_db, tmdb_server, options):
+    keys = list(load(sample_db))[:3]
+    run = movie_enrichment.launch(str(sample_db), titles=keys, enrich=["metadata"], **options(tmdb_server))
+
+    assert run.wait(timeout=120) == "succeeded", run.log()
+    report = run.report()
+    assert set(report["enrichers"]) == {"metadata"}
+    after = load(sample_db)
+    enriched = [k for k, record in after.items() if isinstance(record, dict) and "enrichment" in record]
+    assert set(keys) <= set(enriched) and len(enriched) < 10, "only the listed keys (or titles)"
+    assert report["movies_looked_up"] == len(enriched)
+    assert all(set(after[k]["enrichment"]) == {"metadata"} for k in enriched)
+
+
+def test_script_launches_a_run_and_watches_progress_rise_to_done(sample_db, slow_server, options):
+    started = time.monotonic()
+    run = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    returned = time.monotonic() - started
+    assert run.state in ("queued", "running")
+    assert returned < 5, "launch returns at once"
+    with open(f"/proc/{run.pid}/cmdline", "rb") as handle:
+        assert API_KEY.encode() not in handle.read(), "the key never reaches the command line"
+
+    seen = watch(run)
+    assert run.wait(timeout=120) == "succeeded", run.log()
+
+    assert_rises(seen)
+    assert {"enriching", "done"} <= {p["phase"] for p in seen}
+    assert any(0 < p["movies_done"] < p["movies_selected"] for p in seen), "progress seen mid-run"
+    last = run.progress()
+    assert last["phase"] == "done" and last["state"] == "succeeded" and last["final"]
+    assert last["movies_done"] == last["movies_selected"] == 200
+    assert run.returncode == 0 and run.error is None
+    report = run.report()
+    assert report["run_id"] == run.id
+    assert report["movies_looked_up"] == 200
+    assert last["requests"] == report["requests"]
+    record = json.dumps(run.to_dict())
+    assert API_KEY not in record
+    assert json.loads(record)["report"]["movies_looked_up"] == 200
+
+
+def test_cancel_mid_run_keeps_the_database_whole_and_a_rerun_finishes_the_rest(sample_db, slow_server, options,
+                                                                              expected):
+    original = sample_db.read_bytes()
+    run = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    watch(run, until=lambda p: p["movies_done"] >= 40)
+    assert run.state == "running"
+
+    assert run.cancel() is True
+    assert run.wait(timeout=60) == "cancelled", run.log()
+
+    assert run.returncode == 130
+    assert run.error is None
+    assert sample_db.read_bytes() == original, "the database is the old file"
+    cancelled = run.progress()
+    assert cancelled["phase"] == "cancelled" and cancelled["final"]
+    assert 40 <= cancelled["movies_done"] < 200
+    assert run.report() is None
+    assert run.cancel() is False, "an ended run cannot be cancelled"
+    checkpointed = len(os.listdir(str(sample_db) + ".checkpoints"))
+    assert checkpointed >= 4
+
+    slow_server.reset_counts()
+    rerun = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    assert rerun.id != run.id
+    assert rerun.wait(timeout=120) == "succeeded", rerun.log()
+    report = rerun.report()
+    assert report["movies_resumed_from_checkpoints"] >= 10 * checkpointed
+    assert report["movies_looked_up"] == 200 - report["movies_resumed_from_checkpoints"]
+    after = load(sample_db)
+    for key, want in expected.items():
+        status = after[key]["enrichment"]["metadata"]["status"]
+        got = after[key]["tmdb"]["id"] if status == "ok" else status
+        assert got == want or status in ("not_found", "ambiguous"), key
+
+
+def test_asyncio_app_launches_watches_and_waits_without_blocking_its_loop(sample_db, slow_server, options):
+    async def app():
+        ticks: list[float] = []
+        stop = asyncio.Event()
+
+        async def heartbeat():  # what a web server's other requests would see
+            while not stop.is_set():
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.05)
+
+        beating = asyncio.create_task(heartbeat())
+        run = await movie_enrichment.launch_async(str(sample_db), **options(slow_server))
+        seen = []
+
+        async def poll():
+            while run.state not in api.ENDED:
+                seen.append(run.progress())
+                await asyncio.sleep(0.2)
+
+        polling = asyncio.create_task(poll())
+        state = await run.wait_async(timeout=120)
+        await polling
+        stop.set()
+        await beating
+        return run, state, seen, ticks
+
+    run, state, seen, ticks = asyncio.run(app())
+
+    assert state == "succeeded", run.log()
+    assert_rises(seen)
+    assert seen[-1]["movies_done"] == 200 or run.progress()["movies_done"] == 200
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 20 and max(gaps) < 1.0, f"the event loop was blocked for {max(gaps):.2f} s"
+    assert run.report()["movies_looked_up"] == 200
+
+
+def test_attach_follows_a_run_started_elsewhere_to_its_end(sample_db, slow_server, options):
+    launched = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    watch(launched, until=lambda p: p["phase"] != "starting")
+
+    attached = movie_enrichment.attach(str(sample_db))
+    assert attached.id == launched.id and attached.pid == launched.pid
+    assert attached.state == "running"
+    assert attached.wait(timeout=120) == "succeeded"
+    assert attached.returncode == 0
+    assert attached.report()["run_id"] == launched.id
+    assert launched.wait(timeout=30) == "succeeded"
+    with pytest.raises(LookupError):
+        movie_enrichment.attach(str(sample_db), run_id="another")
+
+
+def test_attach_to_a_killed_run_says_it_failed(sample_db, slow_server, options):
+    run = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    watch(run, until=lambda p: p["movies_done"] > 0)
+    attached = movie_enrichment.attach(progress_file=str(sample_db) + ".progress.json")
+
+    assert run.kill() is True
+    assert run.wait(timeout=30) == "cancelled", "stopped by its launcher"
+
+    assert attached.wait(timeout=30) == "failed"
+    assert "ended without saying why" in attached.error
+    assert attached.returncode is None
+
+
+def test_attach_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no run to attach to"):
+        movie_enrichment.attach(str(tmp_path / "movies.json"))
