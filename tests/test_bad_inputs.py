@@ -66,7 +66,8 @@ class Run:
 
 
 def _untouched(files: dict) -> dict:
-    return {k: v for k, v in files.items() if not k.endswith(".lock")}
+    """The files a run owns, without its own bookkeeping: the run lock and the progress file."""
+    return {k: v for k, v in files.items() if not k.endswith((".lock", ".progress.json"))}
 
 
 def _prepare(name: str, root: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path, list, str]:
@@ -161,6 +162,10 @@ def test_a_fatal_input_stops_in_one_line_before_any_request_and_touches_nothing(
     assert run.requests == 0, "a fatal input costs no request"
     assert _untouched(run.after) == run.before, "no file created, changed or removed (the run lock aside)"
     assert run.done.stdout == ""
+    for path, data in run.after.items():
+        if path.endswith(".progress.json"):  # found in the pipeline, under the lock: the file says so
+            status = orjson.loads(data)
+            assert status["phase"] == "failed" and f"movie-enrich: error: {status['error']}" == lines[0]
 
 
 @pytest.mark.parametrize("name", FATAL)
