@@ -69,6 +69,11 @@ def tree(folder) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def owned(files: dict) -> dict:
+    """A `tree()` without the run's own bookkeeping (its lock and its progress file): what the user owns."""
+    return {k: v for k, v in files.items() if not k.endswith((".lock", ".progress.json"))}
+
+
 # -- database stores -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

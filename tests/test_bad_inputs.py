@@ -21,7 +21,7 @@ import shutil
 
 import orjson
 import pytest
-from conftest import API_KEY, Completed, run_cli, tree
+from conftest import API_KEY, Completed, owned, run_cli, tree
 
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -63,11 +63,6 @@ class Run:
     after: dict
     requests: int
     searches: int
-
-
-def _untouched(files: dict) -> dict:
-    """The files a run owns, without its own bookkeeping: the run lock and the progress file."""
-    return {k: v for k, v in files.items() if not k.endswith((".lock", ".progress.json"))}
 
 
 def _prepare(name: str, root: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path, list, str]:
@@ -160,7 +155,7 @@ def test_a_fatal_input_stops_in_one_line_before_any_request_and_touches_nothing(
     assert len(lines) == 1 and lines[0].startswith("movie-enrich: error: "), run.done.stderr
     assert run.done.stderr.endswith("\n") and run.done.stderr.count("\n") == 1, "exactly one line"
     assert run.requests == 0, "a fatal input costs no request"
-    assert _untouched(run.after) == run.before, "no file created, changed or removed (the run lock aside)"
+    assert owned(run.after) == run.before, "no file created, changed or removed (the run lock and progress file aside)"
     assert run.done.stdout == ""
     for path, data in run.after.items():
         if path.endswith(".progress.json"):  # found in the pipeline, under the lock: the file says so

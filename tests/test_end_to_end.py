@@ -3,7 +3,7 @@
 import filelock
 import orjson
 import pytest
-from conftest import load, tree
+from conftest import load, owned, tree
 
 OWN = ("tmdb", "images", "enrichment")
 
@@ -85,7 +85,7 @@ def test_invalid_input_fails_in_one_line_and_touches_nothing(tmdb_server, tmp_pa
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
     assert "Traceback" not in done.stderr
-    assert {k: v for k, v in tree(folder).items() if not k.endswith(".lock")} == before
+    assert owned(tree(folder)) == before
     assert tmdb_server.counts()["total"] == 0
 
 
@@ -101,7 +101,7 @@ def test_rejected_key_stops_before_writing(tmdb_server, sample_db, cli):
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "rejected the API key" in done.stderr
     assert "wrong-key" not in done.stderr
-    after = {k: v for k, v in tree(sample_db.parent).items() if not k.endswith(".lock")}
+    after = owned(tree(sample_db.parent))
     assert {k: v for k, v in after.items() if ".checkpoints" not in k} == before
 
 
