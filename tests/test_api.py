@@ -226,3 +226,17 @@ def test_attach_to_a_killed_run_says_it_failed(sample_db, slow_server, options):
 def test_attach_without_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no run to attach to"):
         movie_enrichment.attach(str(tmp_path / "movies.json"))
+
+
+def test_a_second_launch_on_a_busy_output_fails_with_the_holders_line(sample_db, slow_server, options):
+    first = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    watch(first, until=lambda p: p["movies_done"] > 0)
+
+    second = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    assert second.wait(timeout=60) == "failed"
+
+    assert second.returncode == 3
+    assert "another run is already enriching" in second.error
+    assert second.progress()["phase"] == "failed" and second.report() is None
+    assert first.progress()["state"] == "running", "the running run's progress file is its own"
+    assert first.wait(timeout=120) == "succeeded"

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import time
 
-import filelock
 import orjson
 import pytest
 from conftest import API_KEY, load
@@ -99,16 +98,20 @@ def test_a_failed_run_leaves_its_one_line_error_in_the_file(sample_db, tmp_path)
 
 def test_a_run_that_cannot_take_the_lock_leaves_the_running_runs_file_alone(sample_db, tmp_path):
     path = str(sample_db) + ".progress.json"
-    owned = b'{"schema": 1, "run_id": "the-running-one", "phase": "enriching"}'
-    with open(path, "wb") as handle:
-        handle.write(owned)
-    with filelock.FileLock(str(sample_db) + ".lock", timeout=0), TmdbServer(api_key=API_KEY) as server:
-        process = start(sample_db, server.url, tmp_path)
-        _, stderr = process.communicate(timeout=120)
+    with TmdbServer(api_key=API_KEY, latency_ms=20) as server:
+        first = start(sample_db, server.url, tmp_path)
+        while (progress.read_json(path) or {}).get("movies_done", 0) == 0:
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.05)
+        owner = progress.read_json(path)["run_id"]
+        second = start(sample_db, server.url, tmp_path)
+        _, stderr = second.communicate(timeout=120)
+        during = progress.read_json(path)
+        first.communicate(timeout=120)
 
-    assert process.returncode == 3, stderr
-    with open(path, "rb") as handle:
-        assert handle.read() == owned
+    assert second.returncode == 3, stderr
+    assert during["run_id"] == owner and during["pid"] == first.pid and not during["final"]
+    assert first.returncode == 0 and load(path)["run_id"] == owner
 
 
 def test_progress_file_option_puts_it_elsewhere_and_a_dry_run_writes_none(sample_db, tmp_path):
