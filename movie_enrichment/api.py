@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any, Mapping
 
@@ -176,6 +177,7 @@ class Run:
         self._returncode: int | None = None
         self._log_tail = ""
         self._final: dict | None = None
+        self._lock = threading.RLock()  # a threaded server may ask one handle from several threads
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.state} pid={self.pid} output={self.output!r}>"
@@ -189,6 +191,10 @@ class Run:
         return status if status and status.get("run_id") == self.id else None
 
     def _ended(self) -> bool:
+        with self._lock:
+            return self._ended_locked()
+
+    def _ended_locked(self) -> bool:
         if self._final is not None or self._returncode is not None:
             return True
         if self._process is not None:
@@ -281,9 +287,10 @@ class Run:
 
     def log(self) -> str:
         """What the command printed (the summary table, progress lines, the error line): the last 64 KB."""
-        if self._scratch is not None:
-            return _tail(os.path.join(self._scratch, _LOG))
-        return self._log_tail
+        with self._lock:
+            if self._scratch is not None:
+                return _tail(os.path.join(self._scratch, _LOG))
+            return self._log_tail
 
     def to_dict(self) -> dict:
         """Everything about the run as JSON-serializable values (no key, no secret)."""
