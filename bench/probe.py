@@ -117,18 +117,18 @@ def targets() -> list[tuple]:
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
     from movie_enrichment.io import checkpoints, database, sink
-    from movie_enrichment.pipelines import enrich_pipeline, launch, report
-    from movie_enrichment.transforms import enrich
+    from movie_enrichment.pipelines import config, launch, report
+    from movie_enrichment.transforms import enrich, selection
 
     return [
-        (launch, "resolve", "options: parse and check"),
+        (config, "resolve", "options: parse and check"),
         (launch, "_run_locked", "run (after options)"),
         (launch, "build_pipeline", "graph: build"),
         (FnApiRunner, "run_pipeline", "runner: run_pipeline (whole execution)"),
         (database, "read_bytes", "read: file bytes"),
         (database, "parse_snapshot", "parse: parse_snapshot", True),
         (database._ReadDatabaseFn, "process", "read: DoFn (read + parse + emit records)"),
-        (enrich_pipeline.SelectMoviesFn, "process", "select: SelectMoviesFn (per record)"),
+        (selection.SelectMoviesFn, "process", "select: SelectMoviesFn (per record)"),
         (enrich.LookupTmdbFn, "process", "lookup: LookupTmdbFn (per batch, HTTP)"),
         (enrich.EnrichMetadataFn, "process", "metadata: EnrichMetadataFn"),
         (enrich.EnrichImagesFn, "process", "images: EnrichImagesFn"),
@@ -164,13 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out, rest = argv[0], argv[argv.index("--") + 1:]
     imports_start = _now()
-    from movie_enrichment.pipelines import launch
+    from movie_enrichment.pipelines import cli
     _record("start-up: imports (movie_enrichment, apache_beam)", imports_start, _now())
     install()
     status = 1
     silent: list[str] = []
     try:
-        status = launch.main(rest)
+        status = cli.main(rest)
         silent = never_fired() if status == 0 else []
         if silent:
             print(f"bench.probe: these probes never fired, the pipeline no longer calls them: {', '.join(silent)}; "

@@ -69,13 +69,13 @@ def _argv(input: str, options: Mapping[str, Any], scratch: str) -> list[str]:  #
 
 
 def _checked(argv: list[str], key: str | None):
-    """The command line's own checks, run here: (options, config) or OptionError with its one line."""
-    from movie_enrichment.pipelines import launch as cli
+    """The command line's own checks, run here: the run's config, or OptionError with its one line."""
+    from movie_enrichment.pipelines import config as run_config
+    from movie_enrichment.pipelines.errors import FatalError
     try:
-        o, config, _ = cli.check(argv + (["--tmdb_api_key", key] if key else []))
-    except cli.FatalError as error:
+        return run_config.check(argv + (["--tmdb_api_key", key] if key else []))[1]
+    except FatalError as error:
         raise OptionError(str(error), error.status) from None
-    return o, config, cli
 
 
 def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str] | None = None,  # noqa: A002
@@ -99,14 +99,15 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
     scratch = tempfile.mkdtemp(prefix="movie-enrich-run-")
     try:
         argv = _argv(input, options, scratch)
-        o, config, cli = _checked(argv, key)
+        config = _checked(argv, key)
     except BaseException:
         _remove_tree(scratch)
         raise
-    run_id = cli.report.new_run_id()
+    from movie_enrichment.pipelines import report
+    run_id = report.new_run_id()
     if key:
         child_env["TMDB_API_KEY"] = key
-    child_env[cli.report.RUN_ID_ENV] = run_id
+    child_env[report.RUN_ID_ENV] = run_id
     child_env["PYTHONUNBUFFERED"] = "1"
     with open(os.path.join(scratch, _LOG), "wb") as log:
         # A session of its own: a Ctrl-C meant for the caller's terminal does not cancel its runs, and a run
@@ -115,8 +116,7 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
             [sys.executable, "-m", "movie_enrichment", *argv], stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, env=child_env, start_new_session=True, close_fds=True)
     return Run(run_id=run_id, pid=process.pid, input=_absolute(config.input), output=_absolute(config.output),
-               progress_file=_absolute(cli.progress_file_path(o.progress_file, config.output)),
-               report_file=_absolute(cli.report_path(o.report, config.output)), argv=argv,
+               progress_file=_absolute(config.progress_file), report_file=_absolute(config.report), argv=argv,
                started_at=progress.now_iso(), process=process, scratch=scratch)
 
 
@@ -137,8 +137,8 @@ def attach(output: str | None = None, *, progress_file: str | None = None, run_i
     if progress_file is None:
         if output is None:
             raise TypeError("attach() needs output or progress_file")
-        from movie_enrichment.pipelines import launch as cli
-        progress_file = cli.progress_file_path(None, output)
+        from movie_enrichment.pipelines.config import progress_file_path
+        progress_file = progress_file_path(None, output)
         if progress_file is None:
             raise ValueError(f"{output} is not local: pass progress_file= (the run's --progress_file)")
     status = progress.read_json(progress_file)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from test_fidelity import same
 
 from movie_enrichment.io import database as db
-from movie_enrichment.pipelines import launch
+from movie_enrichment.pipelines import cli
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
@@ -207,7 +207,7 @@ def test_a_real_run_that_enriches_some_records_keeps_every_value_of_every_record
             (folder / "titles.txt").write_text("\n".join(selected) + "\n", encoding="utf-8")
             args += ["--titles", str(folder / "titles.txt")]
         with _in_process_environment(folder), contextlib.redirect_stdout(io.StringIO()):
-            status = launch.main(args)
+            status = cli.main(args)
         assert status == 0
         out = path.read_bytes()
         _, written = db.parse_snapshot(str(path), out)

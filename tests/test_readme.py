@@ -6,7 +6,8 @@ from pathlib import Path
 import apache_beam as beam
 
 from movie_enrichment.io.tmdb import TmdbSettings
-from movie_enrichment.pipelines.enrich_pipeline import RunConfig, build_pipeline
+from movie_enrichment.pipelines.config import RunConfig
+from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
 from movie_enrichment.transforms.selection import Selector
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -1,13 +1,21 @@
 """`--watch`: new movie files dropped in a folder are merged and enriched, one incremental run each."""
 
+import gc
+import io
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import orjson
 from conftest import API_KEY
+
+from movie_enrichment.io.tmdb import TmdbSettings
+from movie_enrichment.pipelines import watch
+from movie_enrichment.pipelines.config import RunConfig
+from movie_enrichment.transforms.selection import Selector
 
 
 def wait_until(predicate, timeout=120.0):
@@ -47,3 +55,21 @@ def test_watch_merges_new_files_enriches_them_and_stops_cleanly(tmdb_server, tmp
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "watch stopped" in out
+
+
+def test_watch_closes_the_input_it_copies_into_a_new_database(tmp_path):
+    """`--output` missing: the loop starts it from the input, and leaves no file open behind it."""
+    source = tmp_path / "movies.json"
+    source.write_bytes(orjson.dumps({"Psycho": {"title": "Psycho"}}))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    config = RunConfig(input=str(source), output=str(tmp_path / "out.json"), backup_dir=str(tmp_path / "backups"),
+                       failures=str(tmp_path / "f.jsonl"), checkpoint_dir=None, settings=TmdbSettings(api_key=""),
+                       selector=Selector())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        watch.watch(str(inbox), 0.01, lambda c: None, config, io.StringIO(), max_cycles=0)
+        gc.collect()  # an unclosed file warns when it is collected
+    assert (tmp_path / "out.json").read_bytes() == source.read_bytes()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == [], unclosed

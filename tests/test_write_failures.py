@@ -1,6 +1,6 @@
 """When the final write fails (disk full, permission denied), the previous database stays exactly as it was.
 
-The pipeline runs in-process (`launch.main`, whose default engine runs the DoFns in threads of this process), so
+The pipeline runs in-process (`cli.main`, whose default engine runs the DoFns in threads of this process), so
 Beam's FileSystems can be patched to fail the way a full disk or a read-only folder does. A last test fills a
 real 64 KiB tmpfs, when this machine lets us mount one.
 """
@@ -18,7 +18,7 @@ import pytest
 from apache_beam.io.filesystems import FileSystems
 
 from movie_enrichment.io import database
-from movie_enrichment.pipelines import launch
+from movie_enrichment.pipelines import cli, errors
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
@@ -34,7 +34,7 @@ def server():
 
 @pytest.fixture(autouse=True)
 def in_process(monkeypatch, tmp_path):
-    """The environment the command expects, and this process's logging put back after `launch.main`."""
+    """The environment the command expects, and this process's logging put back after `cli.main`."""
     monkeypatch.setenv("TMDB_API_KEY", KEY)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     root = logging.getLogger()
@@ -55,10 +55,10 @@ def db(tmp_path) -> pathlib.Path:
 
 
 def enrich(server, db, *extra) -> int:
-    """`launch.main` with sys.stderr on file descriptor 2, as in the real command: the launcher points that
+    """`cli.main` with sys.stderr on file descriptor 2, as in the real command: the launcher points that
     descriptor at a scratch file while the pipeline runs, and capfd reads what reaches it."""
     with open(2, "w", buffering=1, closefd=False) as stderr, contextlib.redirect_stderr(stderr):
-        return launch.main(["--input", str(db), "--tmdb_base_url", server.url, "--no_http_cache",
+        return cli.main(["--input", str(db), "--tmdb_base_url", server.url, "--no_http_cache",
                             "--progress", "off", *map(str, extra)])
 
 
@@ -129,7 +129,7 @@ def test_a_failed_final_write_keeps_the_database_and_leaves_no_temp_file(server,
     seen = _fail_temp_create(monkeypatch, failure)
     status = enrich(server, db)
     assert seen, "the sink's write was reached"
-    assert status == launch.EXIT_FAILED
+    assert status == errors.EXIT_FAILED
     assert db.read_bytes() == before, "the previous database is byte-identical"
     assert temp_files(db.parent) == [], "no temporary file is left"
     for backup in (db.parent / "backups").glob("*"):
@@ -143,7 +143,7 @@ def test_a_failed_final_write_keeps_the_database_and_leaves_no_temp_file(server,
 ])
 def test_a_failed_final_write_names_the_problem(server, db, monkeypatch, capfd, failure, words):
     _fail_temp_create(monkeypatch, failure)
-    assert enrich(server, db) == launch.EXIT_FAILED
+    assert enrich(server, db) == errors.EXIT_FAILED
     line = error_line(capfd)
     assert "Traceback" not in line and words in line and str(db) in line, line
 
@@ -160,7 +160,7 @@ def test_a_failed_rename_removes_the_complete_temp_file(server, db, monkeypatch,
         return real_rename(source, destination, *args, **kwargs)
 
     monkeypatch.setattr(os, "rename", rename)
-    assert enrich(server, db) == launch.EXIT_FAILED
+    assert enrich(server, db) == errors.EXIT_FAILED
     assert refused and refused[0] > len(before), "the whole new database had been written"
     assert db.read_bytes() == before
     assert temp_files(db.parent) == []
@@ -171,15 +171,36 @@ def test_a_rerun_after_a_failed_write_resumes_without_requests(server, db, monke
     """The checkpoints outlive a failed write, so the next run writes the same result for free."""
     with monkeypatch.context() as patch:
         _fail_temp_create(patch, _full_disk)
-        assert enrich(server, db) == launch.EXIT_FAILED
+        assert enrich(server, db) == errors.EXIT_FAILED
     assert server.counts()["total"] > 0
     server.reset_counts()
     capfd.readouterr()
-    assert enrich(server, db) == launch.EXIT_OK
+    assert enrich(server, db) == errors.EXIT_OK
     assert server.counts()["total"] == 0, "every lookup came from the checkpoints"
     records = orjson.loads(db.read_bytes()).values()
     assert [r["enrichment"]["metadata"]["status"] for r in records] == ["ok"] * MOVIES
     assert temp_files(db.parent) == []
+
+
+@pytest.mark.parametrize("failure", [pytest.param(_full_disk, id="ENOSPC"), pytest.param(_no_permission, id="EACCES")])
+def test_a_failed_final_write_keeps_the_previous_failures_list(server, db, monkeypatch, capfd, failure):
+    """The database still holds the movies that failed last time, so their list must stay with it."""
+    listed = db.parent / "movies.json.failures.jsonl"
+    previous = b'{"key":"Film 1","enricher":"metadata","error":"HTTP 503","time":"2026-01-01T00:00:00Z"}\n'
+    listed.write_bytes(previous)
+    seen = _fail_temp_create(monkeypatch, failure)
+    assert enrich(server, db) == errors.EXIT_FAILED
+    assert seen, "the sink's write was reached"
+    assert listed.read_bytes() == previous, "the failures list is replaced only after the database"
+    error_line(capfd)
+
+
+def test_a_completed_write_then_replaces_the_failures_list(server, db, capfd):
+    """The same run without the fault: every movie enriched, so the list of the previous run goes."""
+    listed = db.parent / "movies.json.failures.jsonl"
+    listed.write_bytes(b'{"key":"Film 1","enricher":"metadata","error":"HTTP 503","time":"2026-01-01T00:00:00Z"}\n')
+    assert enrich(server, db) == errors.EXIT_OK
+    assert not listed.exists()
 
 
 # --- a real full disk -------------------------------------------------------------------------------------------
@@ -215,7 +236,7 @@ def test_a_full_disk_on_the_final_write(server, small_disk, tmp_path, capfd):
     before = db.read_bytes()
     status = enrich(server, db, "--checkpoint_dir", tmp_path / "checkpoints", "--failures", tmp_path / "f.jsonl",
                     "--report", tmp_path / "report.json")
-    assert status == launch.EXIT_FAILED
+    assert status == errors.EXIT_FAILED
     assert db.read_bytes() == before
     assert temp_files(small_disk) == []
     backups = [p.read_bytes() for p in (small_disk / "backups").glob("*")]
@@ -231,7 +252,7 @@ def test_a_full_disk_on_the_backup_copy_leaves_no_partial_backup(server, small_d
     assert 36_000 < len(before) < 60_000
     status = enrich(server, db, "--checkpoint_dir", tmp_path / "checkpoints", "--failures", tmp_path / "f.jsonl",
                     "--report", tmp_path / "report.json")
-    assert status == launch.EXIT_FAILED
+    assert status == errors.EXIT_FAILED
     assert db.read_bytes() == before
     assert temp_files(small_disk) == []
     partial = [p.name for p in (small_disk / "backups").glob("*") if p.read_bytes() != before]
@@ -243,7 +264,7 @@ def test_everything_on_a_full_disk(server, small_disk, capfd):
     """Checkpoints, failures and report beside the database too: whatever fails first, nothing is damaged."""
     db = _fill_db(small_disk, 25)
     before = db.read_bytes()
-    assert enrich(server, db) == launch.EXIT_FAILED
+    assert enrich(server, db) == errors.EXIT_FAILED
     assert db.read_bytes() == before
     assert temp_files(small_disk) == []
     error_line(capfd)
@@ -257,7 +278,7 @@ def test_an_unexpected_error_while_writing_is_named_in_its_one_line(server, db, 
         raise RuntimeError("serializer exploded on purpose")
 
     monkeypatch.setattr(database, "serialize_chunks", serialize)
-    assert enrich(server, db) == launch.EXIT_FAILED
+    assert enrich(server, db) == errors.EXIT_FAILED
     assert db.read_bytes() == before and temp_files(db.parent) == []
     line = error_line(capfd)
     assert "Traceback" not in line and "serializer exploded on purpose" in line, line

@@ -4,7 +4,7 @@ import dataclasses
 
 from movie_enrichment.io import database
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
-from movie_enrichment.pipelines.enrich_pipeline import RunConfig
+from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.selection import oldest_update
 
 

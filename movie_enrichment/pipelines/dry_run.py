@@ -5,7 +5,7 @@ from typing import TextIO
 
 from movie_enrichment.io import database
 from movie_enrichment.io.checkpoints import CheckpointStore
-from movie_enrichment.pipelines.enrich_pipeline import RunConfig
+from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms import fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers
 
@@ -17,8 +17,9 @@ def estimate_requests(query: matching.MovieQuery) -> int:
     return 1 if query.tmdb_id else 2
 
 
-def describe(config: RunConfig, max_requests_per_second: float, out: TextIO) -> dict:
+def describe(config: RunConfig, out: TextIO) -> dict:
     """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
+    max_requests_per_second = config.max_requests_per_second
     _, items = database.load(config.input)
     roles = fields.detect_roles((record for _, record in items), dict(config.field_overrides))
     resumed = {}

@@ -137,8 +137,9 @@ DRY_RUN_HELP = ("read the input, apply the selection and print what would be enr
                 "requests and time; no request, nothing written")
 
 
-def api_key(options: EnrichmentOptions) -> str | None:
-    return options.tmdb_api_key or os.environ.get("TMDB_API_KEY") or None
+def api_key(given: str | None) -> str | None:
+    """The `--tmdb_api_key` given, else the TMDB_API_KEY environment variable."""
+    return given or os.environ.get("TMDB_API_KEY") or None
 
 
 def default_http_cache() -> str:

@@ -14,7 +14,7 @@ import threading
 from typing import Callable, TextIO
 
 from movie_enrichment.io import database, sink
-from movie_enrichment.pipelines.enrich_pipeline import RunConfig
+from movie_enrichment.pipelines.config import RunConfig
 
 _LOGGER = logging.getLogger(__name__)
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -48,6 +48,14 @@ def _usable(paths: list[str]) -> list[str]:
     return usable
 
 
+def _initial_database(path: str) -> bytes:
+    """The input's bytes when it exists, else an empty database."""
+    if not os.path.exists(path):
+        return b"{}\n"
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def watch(folder: str, interval: float, run_once: Callable[[RunConfig], object], config: RunConfig,
           out: TextIO, max_cycles: int | None = None) -> int:
     """Loops until SIGINT/SIGTERM: enrich the database with each batch of new files, then move them aside.
@@ -59,9 +67,8 @@ def watch(folder: str, interval: float, run_once: Callable[[RunConfig], object],
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"--watch folder does not exist: {folder}")
     if not os.path.exists(config.output):
-        source = config.input if os.path.exists(config.input) else None
-        sink.write_database(config.output, config.backup_dir,
-                            open(source, "rb").read() if source else b"{}\n", config.keep_backups)
+        sink.write_database(config.output, config.backup_dir, _initial_database(config.input),
+                            config.keep_backups)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     cycles = 0

@@ -6,7 +6,10 @@ import hashlib
 import json
 from typing import Any, Iterable
 
+import apache_beam as beam
 import orjson
+
+from movie_enrichment.io import progress
 
 ENRICHERS = ("metadata", "images")
 OWN_FIELDS = ("tmdb", "images", "enrichment")  # what this tool writes into a record
@@ -117,6 +120,31 @@ def oldest_update(items: Iterable[tuple[str, Any]], enrichers: tuple[str, ...]) 
                 if when is not None and (oldest is None or when < oldest):
                     oldest = when
     return oldest
+
+
+class SelectMoviesFn(beam.DoFn):
+    """Keeps the records this run enriches, with the enrichers each needs.
+
+    Args:
+        selector: the `--reprocess`/`--titles` rules.
+
+    Input: lists of (key, record), straight from the read and fused with it (no side input, so the tens of
+    thousands of records that pass through untouched never cross the runner). Output: (key, (record,
+    needed_enrichers)). Passing movies are not emitted at all: the sink keeps every record it gets no patch for.
+    """
+
+    def __init__(self, selector: Selector):
+        self._selector = selector
+
+    def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
+        for key, record in chunk:
+            needed = self._selector.needed(key, record)
+            if needed:
+                progress.add(selected=1)
+                yield key, (record, needed)
+
+    def finish_bundle(self) -> None:
+        progress.TRACKER.flush()
 
 
 def read_titles(lines: Iterable[str]) -> frozenset[str]:

@@ -1,0 +1,234 @@
+"""From a command line to a run: one strict parse, every default applied, then the RunConfig derived from it."""
+
+import argparse
+import dataclasses
+import datetime
+import logging
+import os
+from typing import Sequence
+
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+from movie_enrichment.io import sink
+from movie_enrichment.io.tmdb import TmdbSettings, redact
+from movie_enrichment.pipelines import options as opts
+from movie_enrichment.pipelines import runners
+from movie_enrichment.pipelines.errors import FatalError, usage
+from movie_enrichment.transforms import fields
+from movie_enrichment.transforms.selection import REFRESH_MODES, Selector, read_titles
+
+# An option that never reaches PipelineOptions, which Beam may log, ship to workers or show on a job page: the
+# key travels only inside our picklable TmdbSettings.
+_SECRET = "tmdb_api_key"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs, resolved from the options (paths defaulted, key looked up, rate shared out).
+
+    The first group is what `build_pipeline` reads; the second is how the run is launched and shown.
+    """
+
+    input: str
+    output: str
+    backup_dir: str
+    failures: str
+    checkpoint_dir: str | None
+    settings: TmdbSettings
+    selector: Selector
+    batch_size: int = 200
+    poster_size: str = "w500"
+    backdrop_size: str = "w1280"
+    keep_backups: int = 10
+    extra_inputs: tuple[str, ...] = ()  # movie files merged in by `--watch`
+    field_overrides: tuple[tuple[str, str], ...] = ()  # `--field ROLE=NAME`
+
+    report: str | None = None  # None: no report file
+    progress_file: str | None = None  # the live figures as JSON for other programs; None: none
+    max_requests_per_second: float = 0.0  # for the whole run; `settings` holds this process's share
+    progress: str = "off"
+    progress_interval: float = 10.0
+    log_level: str = "WARNING"
+    watch: str | None = None
+    watch_interval: float = 5.0
+    dry_run: bool = False
+
+
+class _StrictParser(_BeamArgumentParser):
+    """Beam's own parser (so every option parses exactly as Beam parses it) that refuses what it cannot parse:
+    Beam only warns about unknown or malformed options."""
+
+    def error(self, message):
+        raise usage(f"bad option: {message}")
+
+
+def _option_classes() -> list[type]:
+    """Every PipelineOptions class Beam knows of, ours first (each class's options form one --help group)."""
+    seen, todo = [], [PipelineOptions]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                todo.append(sub)
+    return [opts.EnrichmentOptions] + [c for c in seen if c is not opts.EnrichmentOptions]
+
+
+def parser(include_ours: bool = True) -> argparse.ArgumentParser:
+    """One parser with the options of every class, as `PipelineOptions` builds it."""
+    built = _StrictParser(prog="movie-enrich", add_help=False, allow_abbrev=False)
+    for cls in _option_classes()[0 if include_ours else 1:]:
+        try:
+            cls._add_argparse_args(built)  # pylint: disable=protected-access
+        except argparse.ArgumentError:
+            pass  # an option declared twice by Beam's own classes
+    return built
+
+
+def parse(argv: Sequence[str]) -> tuple[PipelineOptions, str | None]:
+    """THE parse of a command line: strict, with the local engine's defaults applied to what was not given.
+
+    Returns the options, which carry no secret, and the `--tmdb_api_key` given. Everything else is derived from
+    these options, so nothing can see a value the run will not use (a rate shared out before the default
+    worker count was applied, say).
+    """
+    built = parser()
+    beam_defaults = {name: built.get_default(name) for name in runners.LOCAL_DEFAULTS}
+    built.set_defaults(**dict.fromkeys(runners.LOCAL_DEFAULTS))  # None: "not given", told apart from a given 1
+    values, unknown = built.parse_known_args([a for a in argv if a != opts.DRY_RUN_FLAG])
+    if unknown:
+        raise usage(f"unknown option: {unknown[0]} (see --help)")
+    local = runners.uses_local_engine(values.runner)
+    for name, default in runners.LOCAL_DEFAULTS.items():
+        if getattr(values, name) is None:
+            setattr(values, name, default if local else beam_defaults[name])
+    # No flags left for Beam to parse again: every value comes from this one parse.
+    options = PipelineOptions([], **{k: v for k, v in vars(values).items() if k != _SECRET})
+    return options, getattr(values, _SECRET)
+
+
+def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
+    """Parses and checks a command line; returns the pipeline's options and the run's config."""
+    argv = list(argv)
+    options, given_key = parse(argv)
+    o = options.view_as(opts.EnrichmentOptions)
+    dry_run = opts.DRY_RUN_FLAG in argv
+    if not o.input:
+        raise usage("missing --input: the movie database to enrich")
+    key = opts.api_key(given_key)
+    if not key and not dry_run:
+        raise usage("no TMDB API key: set TMDB_API_KEY or pass --tmdb_api_key "
+                    "(a key is free at themoviedb.org, under Settings > API)")
+    if not isinstance(logging.getLevelName(o.log_level.upper()), int):
+        raise usage(f"bad option: --log_level {o.log_level!r} is not a logging level")
+    if o.reprocess == "stale" and o.stale_after is None:
+        raise usage("--reprocess stale needs --stale_after DAYS")
+    try:
+        field_overrides = tuple(fields.parse_field_option(o.field or ()).items())
+    except fields.FieldError as error:
+        raise usage(str(error)) from None
+    output = o.output or o.input
+    total_rate = o.max_requests_per_second
+    settings = TmdbSettings(
+        api_key=key or "", base_url=o.tmdb_base_url.rstrip("/"),
+        max_requests_per_second=total_rate / runners.process_count(options) if total_rate else 0.0,
+        max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
+        language=o.language,
+        cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
+        cache_days=o.http_cache_days, cache_max_bytes=int(o.http_cache_max_mb * 1024 * 1024),
+        refresh=o.reprocess in REFRESH_MODES)
+    config = RunConfig(
+        input=o.input, output=output,
+        backup_dir=o.backup_dir or sink.default_backup_dir(output),
+        failures=o.failures or sink.beside(output, ".failures.jsonl"),
+        checkpoint_dir=o.checkpoint_dir or sink.beside(output, ".checkpoints"),
+        settings=settings,
+        selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
+                          titles=_titles(o.titles)),
+        batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
+        keep_backups=o.keep_backups, field_overrides=field_overrides,
+        report=report_path(o.report, output), progress_file=progress_file_path(o.progress_file, output),
+        max_requests_per_second=total_rate,
+        progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
+        watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run)
+    return options, config
+
+
+def check(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
+    """Everything the command checks before it starts work (the options, the input file, the output folder),
+    with no side effect: the launch API calls it in its own process before it starts a run."""
+    options, config = resolve(argv)
+    if not config.dry_run:
+        check_paths(config)
+    return options, config
+
+
+def report_path(given: str | None, output: str) -> str:
+    """`--report`, or `<output>.report.json`."""
+    return given or sink.beside(output, ".report.json")
+
+
+def progress_file_path(given: str | None, output: str) -> str | None:
+    """`--progress_file`, or `<output>.progress.json` beside a local output."""
+    return given or (sink.beside(output, ".progress.json") if sink.is_local(output) else None)
+
+
+def with_changed_ids(config: RunConfig) -> RunConfig:
+    """With `--reprocess changed`, the config whose selector knows which movies TMDB edited since their
+    enrichment (this asks TMDB and reads the database); otherwise the config as it is."""
+    if config.selector.mode != "changed":
+        return config
+    from movie_enrichment.pipelines import changes  # it builds on RunConfig
+    if not config.settings.api_key:
+        raise usage("--reprocess changed asks TMDB which movies changed: it needs the API key, even with "
+                    "--dry_run")
+    _check_input(config.input)
+    try:
+        return changes.with_changed_ids(config)
+    except changes.ChangesError as error:
+        raise FatalError(redact(str(error), config.settings.api_key)) from None
+
+
+def _titles(path: str | None) -> frozenset[str] | None:
+    if not path:
+        return None
+    try:
+        with FileSystems.open(path) as handle:
+            return read_titles(handle.read().decode("utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as error:
+        raise usage(f"cannot read --titles {path}: {error}") from None
+
+
+def stale_before(days: float | None) -> datetime.datetime | None:
+    if days is None:
+        return None
+    return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+
+
+def check_paths(config: RunConfig) -> None:
+    """Fails before any work when the input cannot be read (the watch loop makes its own) or the output cannot
+    be written at all. Cheap checks that need no read: the pipeline reads the file once."""
+    if not config.watch:
+        _check_input(config.input)
+    directory = FileSystems.split(config.output)[0]
+    if directory and not FileSystems.exists(directory):
+        raise FatalError(f"output folder does not exist: {directory}")
+    if directory and sink.is_local(config.output):
+        if not os.access(directory, os.W_OK):
+            raise FatalError(f"output folder is not writable: {directory}")
+        if os.path.isdir(config.output):
+            raise FatalError(f"output is a directory, not a file: {config.output}")
+
+
+def _check_input(path: str) -> None:
+    if sink.is_local(path):
+        if os.path.isdir(path):
+            raise FatalError(f"input is a directory, not a file: {path}")
+        if not os.path.exists(path):
+            raise FatalError(f"input file not found: {path}")
+        if not os.access(path, os.R_OK):
+            raise FatalError(f"input file is not readable (permission denied): {path}")
+        if os.path.getsize(path) == 0:
+            raise FatalError(f"input is empty: {path}")
+    elif not FileSystems.exists(path):
+        raise FatalError(f"input file not found: {path}")

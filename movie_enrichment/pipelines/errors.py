@@ -1,0 +1,55 @@
+"""What stops a run: the one-line fatal error, the exit statuses, and our own error found inside a runner's."""
+
+import re
+
+from movie_enrichment.io import database, sink
+from movie_enrichment.io.tmdb import TmdbAuthError, redact
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+# Errors whose message is already the one line a user should read.
+_OWN_ERRORS = (database.DatabaseError, TmdbAuthError, sink.SinkError)
+
+
+class FatalError(Exception):
+    """Ends the run with one line on standard error and the given exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILED):
+        super().__init__(message)
+        self.status = status
+
+
+def usage(message: str) -> FatalError:
+    """A bad command line (exit status 2)."""
+    return FatalError(message, EXIT_USAGE)
+
+
+def from_pipeline_error(error: BaseException, secret: str) -> FatalError:
+    """The one line that says why a pipeline failed.
+
+    A runner wraps a DoFn's exception, sometimes only as text (a worker in another process), so our own errors
+    are looked for both in the exception's chain and in its message; anything else is named by its innermost
+    `SomeError: message` line, with the key taken out.
+    """
+    seen = error
+    while seen is not None:
+        if isinstance(seen, _OWN_ERRORS):
+            return FatalError(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    text = str(error)
+    for name in (cls.__name__ for cls in _OWN_ERRORS):
+        marker = f"{name}: "
+        if marker in text:
+            line = text[text.rindex(marker) + len(marker):].splitlines()[0]
+            return FatalError(line.split(" [while running")[0])
+    reason = redact(_innermost_message(error), secret)
+    return FatalError(f"the pipeline failed: {reason} (rerun with --log_level INFO for details)")
+
+
+def _innermost_message(error: BaseException) -> str:
+    """The deepest `SomeError: message` line of a runner's error, which often carries a whole traceback."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    found = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b:?", line)]
+    message = found[-1] if found else next((line for line in lines if line), repr(error))
+    return message.split(" [while running")[0]

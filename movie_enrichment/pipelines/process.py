@@ -1,0 +1,93 @@
+"""What a run does to its own process: the log level, the key kept out of logs, Beam's stderr set aside, the lock."""
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+from typing import Iterator, TextIO
+
+import filelock
+
+from movie_enrichment.io import sink
+from movie_enrichment.io.tmdb import redact
+from movie_enrichment.pipelines.errors import EXIT_BUSY, FatalError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def set_log_level(name: str) -> int:
+    """Sets the root level (only the entry point does this) from a checked `--log_level`, and returns it."""
+    level = logging.getLevelName(name.upper())
+    logging.getLogger().setLevel(level)
+    if level > logging.INFO:
+        # Beam logs a failing DoFn's traceback several times over; the launcher reports it in one line.
+        logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
+    return level
+
+
+class _RedactSecret(logging.Filter):
+    """Removes the key from every log line that reaches a handler (urllib3 logs request URLs at DEBUG)."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self._secret)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def redact_logs(secret: str) -> None:
+    """Keeps `secret` out of every line the root logger's handlers write."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactSecret(secret))
+
+
+@contextlib.contextmanager
+def stderr_aside(quiet: bool) -> Iterator[TextIO]:
+    """Sends what Beam writes to stderr (a failing bundle's traceback, worker processes' logs) to a scratch
+    file, and yields a stream on the real stderr for the progress display. The launcher reports errors itself,
+    in one line.
+    """
+    if not quiet:
+        yield sys.stderr
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    display = open(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield display
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            display.close()
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(output: str) -> Iterator[None]:
+    """Holds an OS lock beside a local output for the whole run.
+
+    filelock's flock-based lock is released by the kernel when its process dies, so a lock left by a killed
+    run is simply taken over, never obeyed forever.
+    """
+    if not sink.is_local(output):
+        _LOGGER.warning("Cannot lock %s (not a local path): make sure no other run writes it", output)
+        yield
+        return
+    lock = filelock.FileLock(os.path.abspath(output) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise FatalError(f"another run is already enriching {output} (lock {lock.lock_file} is held); "
+                         "wait for it to finish", EXIT_BUSY) from None
+    try:
+        yield
+    finally:
+        lock.release()
