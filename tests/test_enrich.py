@@ -194,6 +194,18 @@ def test_a_failure_never_erases_an_earlier_success():
     assert "tmdb" not in patch and patch["enrichment"]["metadata"]["status"] == "ok"
 
 
+def test_merged_fields_come_in_one_order_whichever_branch_arrives_first():
+    def part(enricher, field):
+        return {"enricher": enricher, "field": field, "value": {"id": 1}, "prior": None,
+                "outcome": {"status": "ok", "updated_at": "2026-02-01T00:00:00Z", "error": None}}
+
+    both = [part("metadata", "tmdb"), part("images", "images")]
+    first = enrich.merge_parts("k", both)[1]
+    second = enrich.merge_parts("k", both[::-1])[1]
+    assert list(first) == list(second) == ["images", "tmdb", "enrichment"]
+    assert list(first["enrichment"]) == list(second["enrichment"]) == ["images", "metadata"]
+
+
 def test_enrich_movies_transform_merges_both_branches():
     selected = [("Psycho", ({"title": "Psycho", "year": 1960}, ("metadata", "images"))),
                 ("Psycho (1998)", ({"title": "Psycho", "year": 1998, "director": "Gus Van Sant"},
