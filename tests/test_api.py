@@ -159,7 +159,9 @@ def test_cancel_mid_run_keeps_the_database_whole_and_a_rerun_finishes_the_rest(s
         assert got == want or status in ("not_found", "ambiguous"), key
 
 
-def test_asyncio_app_launches_watches_and_waits_without_blocking_its_loop(sample_db, slow_server, options):
+def test_asyncio_app_launches_cancels_and_resumes_without_blocking_its_loop(sample_db, slow_server, options):
+    original = sample_db.read_bytes()
+
     async def app():
         ticks: list[float] = []
         stop = asyncio.Event()
@@ -169,30 +171,39 @@ def test_asyncio_app_launches_watches_and_waits_without_blocking_its_loop(sample
                 ticks.append(time.monotonic())
                 await asyncio.sleep(0.05)
 
-        beating = asyncio.create_task(heartbeat())
-        run = await movie_enrichment.launch_async(str(sample_db), **options(slow_server))
-        seen = []
-
-        async def poll():
-            while run.state not in api.ENDED:
+        async def follow(run, until=lambda p: False):
+            seen = []
+            while run.state not in api.ENDED and not until(seen[-1] if seen else run.progress()):
                 seen.append(run.progress())
                 await asyncio.sleep(0.2)
+            return seen
 
-        polling = asyncio.create_task(poll())
-        state = await run.wait_async(timeout=120)
-        await polling
+        beating = asyncio.create_task(heartbeat())
+        first = await movie_enrichment.launch_async(str(sample_db), **options(slow_server))
+        before_cancel = await follow(first, until=lambda p: p["movies_done"] >= 40)
+        first.cancel()
+        cancelled = await first.wait_async(timeout=60)
+        unchanged = sample_db.read_bytes() == original
+        rerun = await movie_enrichment.launch_async(str(sample_db), **options(slow_server))
+        seen = await follow(rerun)
+        finished = await rerun.wait_async(timeout=120)
         stop.set()
         await beating
-        return run, state, seen, ticks
+        return first, cancelled, unchanged, before_cancel, rerun, finished, seen, ticks
 
-    run, state, seen, ticks = asyncio.run(app())
+    first, cancelled, unchanged, before_cancel, rerun, finished, seen, ticks = asyncio.run(app())
 
-    assert state == "succeeded", run.log()
+    assert cancelled == "cancelled", first.log()
+    assert unchanged, "a cancelled run leaves the old database"
+    assert_rises(before_cancel)
+    assert finished == "succeeded", rerun.log()
     assert_rises(seen)
-    assert seen[-1]["movies_done"] == 200 or run.progress()["movies_done"] == 200
+    assert rerun.progress()["movies_done"] == 200
+    report = rerun.report()
+    assert report["movies_resumed_from_checkpoints"] >= 30
+    assert report["movies_looked_up"] + report["movies_resumed_from_checkpoints"] == 200
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert len(ticks) > 20 and max(gaps) < 1.0, f"the event loop was blocked for {max(gaps):.2f} s"
-    assert run.report()["movies_looked_up"] == 200
 
 
 def test_attach_follows_a_run_started_elsewhere_to_its_end(sample_db, slow_server, options):
