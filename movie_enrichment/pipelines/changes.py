@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from movie_enrichment.io import database
+from movie_enrichment.io import database, stores
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.selection import oldest_update
@@ -18,7 +18,12 @@ def with_changed_ids(config: RunConfig) -> RunConfig:
     This mode reads the database once more, before the run, for that date; the change list costs one request
     per 100 ids listed and per 14 days.
     """
-    _, items = database.load(config.input)
+    if stores.is_store_url(config.input):
+        from movie_enrichment.pipelines.enrich_pipeline import store_selection
+        with stores.open_store(config.input, config.table, create=False) as store:
+            items = list(store.read(store_selection(config.selector)))
+    else:
+        _, items = database.load(config.input)
     since = oldest_update(items, config.selector.enrichers)
     del items
     ids: frozenset[int] = frozenset()

@@ -10,7 +10,7 @@ from typing import Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from movie_enrichment.io import sink
+from movie_enrichment.io import sink, stores
 from movie_enrichment.io.tmdb import TmdbSettings, redact
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
@@ -43,6 +43,8 @@ class RunConfig:
     keep_backups: int = 10
     extra_inputs: tuple[str, ...] = ()  # movie files merged in by `--watch`
     field_overrides: tuple[tuple[str, str], ...] = ()  # `--field ROLE=NAME`
+    table: str = stores.DEFAULT_TABLE  # the table of a database store (`--input sqlite:///...`)
+    run_id: str = ""  # a database store keeps each changed row's previous version under the run's id
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -128,6 +130,19 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     except fields.FieldError as error:
         raise usage(str(error)) from None
     output = o.output or o.input
+    in_database = stores.is_store_url(o.input)
+    if in_database and output != o.input:
+        raise usage("a database is enriched in place: leave out --output (movie-enrich convert copies a "
+                    "database into another store)")
+    if (in_database or stores.is_store_url(output)) and o.watch:
+        raise usage("--watch works on a JSON file database only")
+    try:
+        table = stores.check_table_name(o.table)
+    except stores.StoreError as error:
+        raise usage(str(error)) from None
+    # A database's own files (report, failures, progress) are named after its SQLite file, or after
+    # <database>.<table> for PostgreSQL.
+    named = stores.sidecar_base(output, table)
     total_rate = o.max_requests_per_second
     settings = TmdbSettings(
         api_key=key or "", base_url=o.tmdb_base_url.rstrip("/"),
@@ -139,15 +154,16 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         refresh=o.reprocess in REFRESH_MODES)
     config = RunConfig(
         input=o.input, output=output,
-        backup_dir=o.backup_dir or sink.default_backup_dir(output),
-        failures=o.failures or sink.beside(output, ".failures.jsonl"),
-        checkpoint_dir=o.checkpoint_dir or sink.beside(output, ".checkpoints"),
+        backup_dir=o.backup_dir or sink.default_backup_dir(named),
+        failures=o.failures or sink.beside(named, ".failures.jsonl"),
+        # A database's checkpoints are its own transactions, one per lookup batch.
+        checkpoint_dir=None if in_database else (o.checkpoint_dir or sink.beside(output, ".checkpoints")),
         settings=settings,
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
                           titles=_titles(o.titles)),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
-        keep_backups=o.keep_backups, field_overrides=field_overrides,
-        report=report_path(o.report, output), progress_file=progress_file_path(o.progress_file, output),
+        keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
+        report=report_path(o.report, named), progress_file=progress_file_path(o.progress_file, named),
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
         watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run)
@@ -182,7 +198,8 @@ def with_changed_ids(config: RunConfig) -> RunConfig:
     if not config.settings.api_key:
         raise usage("--reprocess changed asks TMDB which movies changed: it needs the API key, even with "
                     "--dry_run")
-    _check_input(config.input)
+    if not stores.is_store_url(config.input):
+        _check_input(config.input)
     try:
         return changes.with_changed_ids(config)
     except changes.ChangesError as error:
@@ -208,6 +225,13 @@ def stale_before(days: float | None) -> datetime.datetime | None:
 def check_paths(config: RunConfig) -> None:
     """Fails before any work when the input cannot be read (the watch loop makes its own) or the output cannot
     be written at all. Cheap checks that need no read: the pipeline reads the file once."""
+    if stores.is_store_url(config.input):
+        # A database store is checked when it is opened; only a missing SQLite file is told here, where
+        # opening it would create an empty one.
+        if config.input.startswith("sqlite:") and not os.path.exists(stores.sqlite_path(config.input)):
+            raise FatalError(f"SQLite database not found: {stores.sqlite_path(config.input)} "
+                             "(movie-enrich convert makes one from a JSON file)")
+        return
     if not config.watch:
         _check_input(config.input)
     directory = FileSystems.split(config.output)[0]

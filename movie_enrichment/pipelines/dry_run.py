@@ -3,7 +3,7 @@
 import itertools
 from typing import TextIO
 
-from movie_enrichment.io import database
+from movie_enrichment.io import database, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms import fields, matching
@@ -20,7 +20,15 @@ def estimate_requests(query: matching.MovieQuery) -> int:
 def describe(config: RunConfig, out: TextIO) -> dict:
     """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
     max_requests_per_second = config.max_requests_per_second
-    _, items = database.load(config.input)
+    if stores.is_store_url(config.input):
+        # The selection runs in the database: only the rows it may pick are read, plus a count.
+        from movie_enrichment.pipelines.enrich_pipeline import store_selection
+        with stores.open_store(config.input, config.table, create=False) as store:
+            total = store.count()
+            items = list(store.read(store_selection(config.selector)))
+    else:
+        _, items = database.load(config.input)
+        total = len(items)
     roles = fields.detect_roles((record for _, record in items), dict(config.field_overrides))
     resumed = {}
     if config.checkpoint_dir:
@@ -45,10 +53,10 @@ def describe(config: RunConfig, out: TextIO) -> dict:
     if selected and "images" in config.selector.enrichers:
         requests += 1  # /configuration, once per worker process
     seconds = requests / max_requests_per_second if max_requests_per_second else None
-    figures = {"records": len(items), "selected": len(selected), "per_enricher": per_enricher,
+    figures = {"records": total, "selected": len(selected), "per_enricher": per_enricher,
                "invalid": invalid, "from_checkpoints": from_checkpoints, "estimated_requests": requests,
                "estimated_seconds": seconds, "sample": selected[:SAMPLE_SIZE]}
-    out.write(f"dry run: {len(items)} records in {config.input}, reprocess mode '{config.selector.mode}'"
+    out.write(f"dry run: {total} records in {stores.redact_url(config.input)}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
     out.write("  fields read (--field ROLE=NAME to choose another):\n")
     role_reports = fields.roles_report((record for _, record in items), roles)

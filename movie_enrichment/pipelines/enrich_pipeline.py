@@ -2,27 +2,51 @@
 
 import apache_beam as beam
 
-from movie_enrichment.io import checkpoints, database, sink
+from movie_enrichment.io import checkpoints, database, sink, stores
 from movie_enrichment.io.failures import WriteFailures
+from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.enrich import EnrichMovies
-from movie_enrichment.transforms.selection import SelectMoviesFn
+from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
 
 READ_CHUNK = 1000
 
 
+def store_selection(selector: Selector) -> stores.Selection:
+    """The part of the selection a database store runs in SQL: a superset of what `selector.needed` keeps (the
+    selector still decides, row by row, on what the store returns)."""
+    stale = selector.stale_before.isoformat() if selector.stale_before is not None else None
+    return stores.Selection(enrichers=selector.enrichers, mode=selector.mode, stale_before=stale)
+
+
 def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
-    """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher)."""
-    read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs,
-                                                                chunk_size=READ_CHUNK)
+    """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher).
+
+    The graph is the same for every store; the store gives its reader and its writer. The JSON file is read
+    once (records plus a snapshot) and written once, at the end, with every movie's parts merged. A database
+    store is read by key ranges, only the rows the selection may pick, and written per lookup batch, one
+    transaction each, straight from the enrichers' field-level patches: those transactions are its checkpoints.
+    """
+    in_database = stores.is_store_url(config.input)
+    if in_database:
+        records = p | "ReadMovies" >> ReadStore(config.input, config.table, store_selection(config.selector),
+                                                chunk_size=READ_CHUNK)
+    else:
+        read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs,
+                                                              chunk_size=READ_CHUNK)
+        records = read.records
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
-    selected = read.records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
+    selected = records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
-        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides)
-    written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
-        read.snapshot, config.output, config.backup_dir, config.keep_backups)
+        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides, per_movie=not in_database)
+    if in_database:
+        written = enriched["patches"] | "WriteDatabase" >> WriteStore(
+            config.output, config.table, config.run_id, config.batch_size)
+    else:
+        written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
+            read.snapshot, config.output, config.backup_dir, config.keep_backups)
     # After the database, never beside it: a failed write must leave the previous list with the previous data.
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
-    return {"records": read.records, "selected": selected, "patches": enriched["patches"],
+    return {"records": records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}

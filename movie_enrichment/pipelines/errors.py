@@ -2,14 +2,14 @@
 
 import re
 
-from movie_enrichment.io import database, sink
+from movie_enrichment.io import database, sink, stores
 from movie_enrichment.io.tmdb import TmdbAuthError, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
 
 # Errors whose message is already the one line a user should read.
-_OWN_ERRORS = (database.DatabaseError, TmdbAuthError, sink.SinkError)
+_OWN_ERRORS = (database.DatabaseError, TmdbAuthError, sink.SinkError, stores.StoreError)
 
 
 class FatalError(Exception):

@@ -1,5 +1,6 @@
 """Running a resolved config: one enrichment (or the watch loop) under the lock, then cleanup and the summary."""
 
+import dataclasses
 import logging
 import os
 import tempfile
@@ -10,7 +11,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from movie_enrichment.io import database, progress, sink
+from movie_enrichment.io import database, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient
 from movie_enrichment.pipelines import metrics, process, report, runners
@@ -33,10 +34,27 @@ def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = No
     """
     check_paths(config)
     run_id = os.environ.get(report.RUN_ID_ENV) or report.new_run_id()
-    with process.one_run_at_a_time(config.output), report.progress_file(
-            config.progress_file, config.settings.api_key, run_id=run_id, input=config.input,
-            output=config.output, report=config.report) as status:
-        return _run_locked(config, options, display, quiet_stderr, run_id, status)
+    in_database = stores.is_store_url(config.input)
+    if in_database:
+        config = dataclasses.replace(config, run_id=run_id)  # the id of this run's rows in the history
+    with process.one_run_at_a_time(config.output, config.table), report.progress_file(
+            config.progress_file, config.settings.api_key, run_id=run_id, input=stores.redact_url(config.input),
+            output=stores.redact_url(config.output), report=config.report) as status:
+        summary = _run_locked(config, options, display, quiet_stderr, run_id, status)
+        if in_database:
+            summary.backup = _keep_history(config)
+        return summary
+
+
+def _keep_history(config: RunConfig) -> str:
+    """Trims a database's history to --keep_backups runs; says where this run's previous rows are."""
+    with stores.open_store(config.output, config.table, create=False) as store:
+        store.prune_history(config.keep_backups)
+        changed = any(r.run_id == config.run_id for r in store.runs())
+    if not changed:
+        return "(none: no row changed)"
+    return (f"run {config.run_id} in table {config.table}_history "
+            f"(movie-enrich restore --input ... --run {config.run_id})")
 
 
 def watch(config: RunConfig, options: PipelineOptions, out: TextIO, quiet_stderr: bool = False) -> int:
@@ -65,7 +83,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         CheckpointStore(config.checkpoint_dir).clear()
     new_backups = sorted(_backups(config) - before)
     summary = report.RunSummary(
-        output=config.output, backup=new_backups[-1] if new_backups else None,
+        output=stores.redact_url(config.output), backup=new_backups[-1] if new_backups else None,
         failures=config.failures if FileSystems.exists(config.failures) else None,
         report=config.report, run_id=run_id, counters=metrics.counters(result),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at)
@@ -108,4 +126,6 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
 
 
 def _backups(config: RunConfig) -> set[str]:
+    if stores.is_store_url(config.output):
+        return set()  # a database keeps its runs' previous rows in its history table
     return set(sink.list_backups(config.backup_dir, config.output))

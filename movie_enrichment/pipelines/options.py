@@ -56,12 +56,16 @@ class EnrichmentOptions(PipelineOptions):
     def _add_argparse_args(cls, parser):
         files = parser.add_argument_group("movie database")
         files.add_argument("--input", help="the movie database: a JSON object keyed by title, a JSON array of "
-                           "movies, or JSON Lines (required)")
+                           "movies, or JSON Lines; or a database: sqlite:///relative.db, sqlite:////absolute.db, "
+                           "postgresql://user@host:port/dbname (required)")
         files.add_argument("--output", help="where the enriched database goes (default: the input, in place)")
+        files.add_argument("--table", default="movies",
+                           help="the table of a SQLite or PostgreSQL database (default movies)")
         files.add_argument("--backup_dir", help="where the previous output is copied before it is replaced "
                            "(default: backups/ beside the output)")
         files.add_argument("--keep_backups", type=int, default=10,
-                           help="backups of this output to keep, oldest removed first; 0 keeps all (default 10)")
+                           help="backups of this output to keep, oldest removed first (for a database: runs kept in "
+                           "its history table); 0 keeps all (default 10)")
         files.add_argument("--failures", help="JSON Lines list of failed enrichments "
                            "(default: <output>.failures.jsonl)")
 

@@ -7,9 +7,7 @@ import sys
 import tempfile
 from typing import Iterator, TextIO
 
-import filelock
-
-from movie_enrichment.io import sink
+from movie_enrichment.io import sink, stores
 from movie_enrichment.io.tmdb import redact
 from movie_enrichment.pipelines.errors import EXIT_BUSY, FatalError
 
@@ -71,23 +69,28 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
 
 
 @contextlib.contextmanager
-def one_run_at_a_time(output: str) -> Iterator[None]:
-    """Holds an OS lock beside a local output for the whole run.
+def one_run_at_a_time(output: str, table: str = stores.DEFAULT_TABLE) -> Iterator[None]:
+    """Holds a lock on the output for the whole run: an OS lock beside a local file (or SQLite database), a
+    session advisory lock in PostgreSQL.
 
-    filelock's flock-based lock is released by the kernel when its process dies, so a lock left by a killed
-    run is simply taken over, never obeyed forever.
+    Both are released by the system when their process dies (the kernel for filelock's flock, the server for
+    the advisory lock), so a lock left by a killed run is simply taken over, never obeyed forever.
     """
-    if not sink.is_local(output):
+    if stores.is_store_url(output) and not output.startswith("sqlite:"):
+        try:
+            with stores.open_store(output, table, create=False) as store, store.run_lock():
+                yield
+        except stores.StoreBusy as error:
+            raise FatalError(str(error), EXIT_BUSY) from None
+        return
+    if output.startswith("sqlite:"):
+        output = stores.sqlite_path(output)
+    elif not sink.is_local(output):
         _LOGGER.warning("Cannot lock %s (not a local path): make sure no other run writes it", output)
         yield
         return
-    lock = filelock.FileLock(os.path.abspath(output) + ".lock", timeout=0)
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise FatalError(f"another run is already enriching {output} (lock {lock.lock_file} is held); "
-                         "wait for it to finish", EXIT_BUSY) from None
-    try:
-        yield
-    finally:
-        lock.release()
+        with stores.file_lock(output):
+            yield
+    except stores.StoreBusy as error:
+        raise FatalError(str(error), EXIT_BUSY) from None

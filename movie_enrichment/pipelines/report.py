@@ -151,6 +151,8 @@ class RunSummary:
             "cache_hits": c.get("cache_hits", 0),
             "requests_per_second": round(c.get("requests", 0) / self.elapsed, 2) if self.elapsed else None,
             "movies_per_second": round(looked_up / self.elapsed, 2) if self.elapsed else None,
+            # A database store's reads and writes: the rows the selection read, the rows changed.
+            **{name: c[name] for name in ("rows_read", "rows_written", "write_transactions") if name in c},
         }
 
     def table(self) -> str:

@@ -67,8 +67,12 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(base_dir: str | None = None) -> Iterator[PostgresServer]:
+def running_server(base_dir: str | None = None, durable: bool = False) -> Iterator[PostgresServer]:
     """Starts a private PostgreSQL server on 127.0.0.1 and a free port; stops it and removes its files after.
+
+    Args:
+        base_dir: where its temporary folder goes (default: the system's; the server user must reach it).
+        durable: keep PostgreSQL's default fsync and full-page writes (for benchmarks); tests go without.
 
     Raises:
         PostgresUnavailable: the binaries are missing.
@@ -88,7 +92,9 @@ def running_server(base_dir: str | None = None) -> Iterator[PostgresServer]:
                                     "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets} "
-               "-c fsync=off -c full_page_writes=off -c max_connections=40 -c shared_buffers=64MB")
+               "-c max_connections=40 -c shared_buffers=64MB")
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
     subprocess.run(_as_server_user([os.path.join(bindir, "pg_ctl"), "-D", datadir, "-l", log, "-o", options,
                                     "-w", "-t", "60", "start"]),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -260,3 +260,26 @@ def new_run_id() -> str:
     """A sortable UTC stamp, the same form as a JSON file's backup names carry."""
     import datetime
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@contextlib.contextmanager
+def file_lock(path: str) -> Iterator[None]:
+    """Holds `<path>.lock` (filelock's flock: the kernel releases it when the process dies, so a killed run's
+    lock is taken over, never obeyed forever).
+
+    Raises:
+        StoreBusy: another process holds it.
+    """
+    import os
+
+    import filelock
+    lock = filelock.FileLock(os.path.abspath(path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise StoreBusy(f"another run is already enriching {path} (lock {lock.lock_file} is held); "
+                        "wait for it to finish") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -13,9 +13,11 @@ from typing import Any, Iterable
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.windowed_value import WindowedValue
 
 from movie_enrichment.io import progress
-from movie_enrichment.io.stores import Selection, Store, open_store
+from movie_enrichment.io.stores import Selection, Store, open_store, redact_url
 
 _LOGGER = logging.getLogger(__name__)
 NAMESPACE = "movie_enrichment"
@@ -130,8 +132,7 @@ class _WriteStoreFn(_StoreDoFn):
 
     def finish_bundle(self):
         if self._pending:
-            yield beam.utils.windowed_value.WindowedValue(
-                self._flush(), 0, [beam.transforms.window.GlobalWindow()])
+            yield WindowedValue(self._flush(), 0, [GlobalWindow()])
 
     def _flush(self) -> int:
         pending, self._pending, self._keys = self._pending, [], set()
@@ -150,12 +151,18 @@ class WriteStore(beam.PTransform):
         run_id: the id under which each changed row's previous version is kept in the history.
         batch_size: movies per transaction; a crash loses at most the transaction under way per worker.
 
-    Output: the number of rows each transaction changed.
+    Output: one dict once every transaction is committed, {"output", "rows_written"}, like the JSON file's
+    sink, so that what follows the database (the failures list) comes after it on every runner.
     """
 
     def __init__(self, url: str, table: str, run_id: str, batch_size: int = 200):
         super().__init__()
+        self._url = url
         self._fn = _WriteStoreFn(url, table, run_id, batch_size)
 
     def expand(self, patches):
-        return patches | "Transact" >> beam.ParDo(self._fn)
+        url = redact_url(self._url)
+        return (patches
+                | "Transact" >> beam.ParDo(self._fn)
+                | "Total" >> beam.CombineGlobally(sum)
+                | "Summary" >> beam.Map(lambda rows: {"output": url, "rows_written": rows}))

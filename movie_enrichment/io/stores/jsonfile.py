@@ -24,6 +24,7 @@ from movie_enrichment.io.stores import (
     StoreError,
     apply_patch,
     check_patch,
+    file_lock,
     merge_patches,
 )
 
@@ -148,8 +149,7 @@ class JsonFileStore(Store):
         return len(backups) - keep_runs
 
     def run_lock(self):
-        from movie_enrichment.io.stores.sqlite import _file_lock
-        return _file_lock(self.path) if sink.is_local(self.path) else contextlib.nullcontext()
+        return file_lock(self.path) if sink.is_local(self.path) else contextlib.nullcontext()
 
     def close(self) -> None:
         pass

@@ -182,6 +182,8 @@ class SqlStore(Store):
                 tests.append(f"({status} IS NULL OR {status} = 'failed')")
             elif selection.mode == "failed":
                 tests.append(f"{status} = 'failed'")
+            elif selection.mode == "changed":
+                tests.append(f"{status} = 'ok'")  # the selector keeps those whose TMDB id changed
             elif selection.mode == "not_found":
                 tests.append(f"{status} IN ('not_found', 'ambiguous')")
             elif selection.mode == "stale":

@@ -5,9 +5,7 @@ import os
 import sqlite3
 from typing import Any, Iterable
 
-import filelock
-
-from movie_enrichment.io.stores import StoreBusy, StoreError, encode
+from movie_enrichment.io.stores import StoreError, encode, file_lock
 from movie_enrichment.io.stores.sql import SqlStore, generated_columns
 
 
@@ -102,18 +100,4 @@ class SqliteStore(SqlStore):
         return count
 
     def run_lock(self):
-        return _file_lock(self.path)
-
-
-@contextlib.contextmanager
-def _file_lock(path: str):
-    lock = filelock.FileLock(os.path.abspath(path) + ".lock", timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise StoreBusy(f"another run is already enriching {path} (lock {lock.lock_file} is held); "
-                         "wait for it to finish") from None
-    try:
-        yield
-    finally:
-        lock.release()
+        return file_lock(self.path)

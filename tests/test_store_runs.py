@@ -1,0 +1,317 @@
+"""The command on database stores, end to end: SQLite files and the suite's own PostgreSQL server.
+
+The same behaviours as the JSON file's suites: a full run equal to the JSON path's, a rerun that costs nothing
+and writes nothing, reprocess, restore, convert both ways, a SIGKILL mid-run then a resume, and a concurrent
+writer that loses nothing.
+"""
+
+import os
+import pathlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import orjson
+import pytest
+from conftest import API_KEY, load
+
+from movie_enrichment.io.stores import open_store, sqlite_path
+from movie_enrichment.testing import synthetic
+from movie_enrichment.testing.tmdb_server import TmdbServer
+
+OWN = ("tmdb", "images", "enrichment")
+
+
+def environment(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "TMDB_API_KEY"}
+    env.update(TMDB_API_KEY=API_KEY, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    return env
+
+
+def command(url, server, *extra) -> list[str]:
+    return [sys.executable, "-m", "movie_enrichment", "--input", str(url), "--tmdb_base_url", server.url,
+            "--no_http_cache", "--progress", "off", "--max_requests_per_second", "0", *map(str, extra)]
+
+
+def run(args, tmp_path, timeout=600):
+    return subprocess.run(args, env=environment(tmp_path), capture_output=True, text=True, timeout=timeout,
+                          cwd=tmp_path)
+
+
+def convert(source, target, tmp_path):
+    done = run([sys.executable, "-m", "movie_enrichment", "convert", "--input", str(source),
+                "--output", str(target)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def comparable(db: dict) -> dict:
+    """Everything but timestamps, in order (key order inside records included)."""
+    out = []
+    for key, record in db.items():
+        if isinstance(record, dict) and isinstance(record.get("enrichment"), dict):
+            record = {**record, "enrichment": {e: {k: v for k, v in o.items() if k != "updated_at"}
+                                               for e, o in record["enrichment"].items()}}
+        out.append((key, list(record) if isinstance(record, dict) else None, record))
+    return out
+
+
+def records(url) -> dict:
+    with open_store(url, create=False) as store:
+        return dict(store.read())
+
+
+def test_a_run_on_a_store_equals_the_json_run_and_a_rerun_writes_nothing(store_url, tmdb_server, sample_db,
+                                                                           tmp_path):
+    original = load(sample_db)
+    convert(sample_db, store_url, tmp_path)
+    json_copy = tmp_path / "json" / "movies.json"
+    json_copy.parent.mkdir()
+    json_copy.write_bytes(sample_db.read_bytes())
+    assert run(command(json_copy, tmdb_server), tmp_path).returncode == 0
+
+    tmdb_server.reset_counts()
+    done = run(command(store_url, tmdb_server), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "movies_history" in done.stdout, done.stdout
+    requests = tmdb_server.counts()["total"]
+    enriched = records(store_url)
+    assert comparable(enriched) == comparable(load(json_copy)), "the same fields, values and order as the JSON path"
+    assert [k for k in enriched] == list(original)
+
+    tmdb_server.reset_counts()
+    again = run(command(store_url, tmdb_server), tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert tmdb_server.counts()["total"] == 0 and "no row changed" in again.stdout
+    assert records(store_url) == enriched
+    with open_store(store_url) as store:
+        assert len(store.runs()) == 1, "a run that changes nothing leaves no history"
+
+    back = tmp_path / "back.json"
+    convert(store_url, back, tmp_path)
+    assert back.read_bytes() == json_copy.read_bytes() or comparable(load(back)) == comparable(load(json_copy))
+    assert requests > 0
+
+
+def test_convert_round_trips_the_file_byte_for_byte(store_url, sample_db, tmp_path):
+    convert(sample_db, store_url, tmp_path)
+    back = tmp_path / "back.json"
+    convert(store_url, back, tmp_path)
+    assert back.read_bytes() == sample_db.read_bytes()
+    refused = run([sys.executable, "-m", "movie_enrichment", "convert", "--input", str(sample_db),
+                   "--output", store_url], tmp_path)
+    assert refused.returncode == 1 and "already holds 200 records" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_reprocess_and_restore(store_url, tmdb_server, sample_db, tmp_path):
+    convert(sample_db, store_url, tmp_path)
+    before = records(store_url)
+    assert run(command(store_url, tmdb_server), tmp_path).returncode == 0
+    after_first = records(store_url)
+    not_found = [k for k, r in after_first.items() if isinstance(r, dict)
+                 and r["enrichment"]["metadata"]["status"] == "not_found"]
+    assert not_found
+
+    tmdb_server.reset_counts()
+    done = run(command(store_url, tmdb_server, "--reprocess", "not_found", "--enrich", "metadata"), tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = orjson.loads((tmp_path / pathlib.Path(_sidecar(store_url) + ".report.json")).read_bytes())
+    assert report["movies_looked_up"] == len(not_found)
+    assert report["rows_read"] == len(not_found), "the selection ran in the database"
+
+    listed = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", store_url, "--list"], tmp_path)
+    run_ids = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert len(run_ids) == 2, listed.stdout + listed.stderr
+    restored = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", store_url, "--run", run_ids[0]],
+                   tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert records(store_url) == before, "restoring the first run puts every row back as it was"
+    bad = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", store_url, "--run", "nope"], tmp_path)
+    assert bad.returncode == 1 and "no run 'nope'" in bad.stderr
+
+
+def _sidecar(url: str) -> str:
+    if url.startswith("sqlite"):
+        return sqlite_path(url)
+    return url.rsplit("/", 1)[-1] + ".movies"
+
+
+def test_history_keeps_only_the_newest_runs(store_url, tmdb_server, tmp_path):
+    db = tmp_path / "few.json"
+    db.write_bytes(synthetic.database(6))
+    convert(db, store_url, tmp_path)
+    with TmdbServer(catalog=synthetic.catalog(6), api_key=API_KEY) as server:
+        for _ in range(3):
+            done = run(command(store_url, server, "--reprocess", "all", "--keep_backups", "2"), tmp_path)
+            assert done.returncode == 0, done.stderr
+    with open_store(store_url) as store:
+        assert len(store.runs()) == 2
+
+
+def test_bad_store_inputs_are_one_line_errors(tmdb_server, tmp_path):
+    missing = run(command(f"sqlite:///{tmp_path / 'none.db'}", tmdb_server), tmp_path)
+    assert missing.returncode == 1 and "SQLite database not found" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE movies (id INTEGER)")
+    conn.commit()
+    conn.close()
+    wrong = run(command(f"sqlite:///{other}", tmdb_server), tmp_path)
+    assert wrong.returncode == 1 and "is not a movie table" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    output = run(command(f"sqlite:///{other}", tmdb_server, "--output", tmp_path / "x.json"), tmp_path)
+    assert output.returncode == 2 and "enriched in place" in output.stderr
+
+
+# -- crash and concurrent writers ------------------------------------------------------------------------------
+
+MOVIES = 400
+BATCH = 20
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    with TmdbServer(catalog=synthetic.catalog(MOVIES), api_key=API_KEY, latency_ms=15) as server:
+        yield server
+
+
+def slow_command(url, server):
+    return command(url, server, "--batch_size", BATCH, "--max_concurrency", 4, "--direct_num_workers", WORKERS)
+
+
+def history_rows(url) -> int:
+    try:
+        with open_store(url, create=False) as store:
+            return sum(r.rows for r in store.runs())
+    except Exception:  # pylint: disable=broad-except
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_repeats_at_most_a_batch_per_worker(store_url, slow_server, tmp_path):
+    db = tmp_path / "synthetic.json"
+    db.write_bytes(synthetic.database(MOVIES))
+    reference = tmp_path / "reference.json"
+    reference.write_bytes(db.read_bytes())
+    slow_server.reset_counts()
+    assert run(slow_command(reference, slow_server), tmp_path).returncode == 0
+    reference_requests = slow_server.counts()["total"]
+
+    convert(db, store_url, tmp_path)
+    slow_server.reset_counts()
+    process = subprocess.Popen(slow_command(store_url, slow_server), env=environment(tmp_path), cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while history_rows(store_url) < 2 * BATCH and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    written = history_rows(store_url)
+    assert 0 < written < MOVIES, f"the kill landed mid-run ({written} rows written)"
+    killed_requests = slow_server.counts()["total"]
+
+    slow_server.reset_counts()
+    done = run(slow_command(store_url, slow_server), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert comparable(records(store_url)) == comparable(load(reference))
+    repeated = killed_requests + slow_server.counts()["total"] - reference_requests
+    assert repeated <= WORKERS * BATCH * 2 * 2 + 2 * WORKERS, repeated
+    print(f"\n{store_url.split(':')[0]}: {written} rows written before the kill, {repeated} requests repeated")
+
+
+@pytest.mark.slow
+def test_a_concurrent_writer_loses_nothing(store_url, slow_server, tmp_path):
+    db = tmp_path / "synthetic.json"
+    db.write_bytes(synthetic.database(MOVIES))
+    convert(db, store_url, tmp_path)
+    process = subprocess.Popen(slow_command(store_url, slow_server), env=environment(tmp_path), cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    edits, inserts = {}, []
+    stop = threading.Event()
+
+    def scraper():
+        # Edits a field of its own in existing rows (in SQL, on the row as it is now) and inserts new movies.
+        conn = _connect(store_url)
+        n = 0
+        while not stop.is_set() and n < 2000:
+            key = synthetic.title(n % MOVIES)
+            _execute(conn, store_url, "UPDATE movies SET record = " + _set_field(store_url) + " WHERE key = ?",
+                     (n, key))
+            edits[key] = n
+            if n % 10 == 0:
+                new = f"Scraped {n}"
+                _execute(conn, store_url, "INSERT INTO movies (key, record) VALUES (?, ?)",
+                         (new, orjson.dumps({"title": new, "scraped": n}).decode()))
+                inserts.append(new)
+            n += 1
+            time.sleep(0.002)
+        conn.close()
+
+    thread = threading.Thread(target=scraper)
+    thread.start()
+    try:
+        _, err = process.communicate(timeout=600)
+    finally:
+        stop.set()
+        thread.join()
+    assert process.returncode == 0, err
+    final = records(store_url)
+    assert all(final[key].get("scraped") == n for key, n in edits.items()), "every edit of the scraper is kept"
+    assert all(key in final for key in inserts), "every row the scraper inserted is kept"
+    enriched = [k for k in (synthetic.title(i) for i in range(MOVIES))
+                if final[k].get("enrichment", {}).get("metadata", {}).get("status") == "ok"]
+    assert len(enriched) == MOVIES, "and every movie is enriched"
+    assert list(final)[:MOVIES] == [synthetic.title(i) for i in range(MOVIES)]
+    # The scraper's new rows are movies like any other: the next run enriches what it can of them.
+    assert history_rows(store_url) >= MOVIES
+
+
+def _connect(url):
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(sqlite_path(url), timeout=60, isolation_level=None)
+        return conn
+    import psycopg
+    return psycopg.connect(url, autocommit=True)
+
+
+def _execute(conn, url, statement, params):
+    if not url.startswith("sqlite"):
+        statement = statement.replace("?", "%s")
+    conn.execute(statement, params)
+
+
+def _set_field(url) -> str:
+    if url.startswith("sqlite"):
+        return "json_set(record, '$.scraped', ?)"
+    return "(record::jsonb || jsonb_build_object('scraped', %s::int))::json"
+
+
+def test_dry_run_on_a_store_reads_only_the_selection(store_url, tmdb_server, sample_db, tmp_path):
+    convert(sample_db, store_url, tmp_path)
+    done = run(command(store_url, tmdb_server, "--dry_run"), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "dry run: 200 records" in done.stdout and "nothing was requested or written" in done.stdout
+    assert tmdb_server.counts()["total"] == 0
+
+
+def test_a_second_run_on_a_held_store_exits_3(store_url, tmdb_server, sample_db, tmp_path):
+    convert(sample_db, store_url, tmp_path)
+    with open_store(store_url) as store, store.run_lock():
+        busy = run(command(store_url, tmdb_server), tmp_path)
+    assert busy.returncode == 3 and "another run is already enriching" in busy.stderr
+    assert tmdb_server.counts()["total"] == 0
+
+
+def test_a_postgres_password_never_reaches_output_or_report(postgres_server, tmdb_server, sample_db, tmp_path):
+    url = postgres_server.create_database("secret_test").replace("@", ":s3cr3t-pw@", 1)
+    convert(sample_db, url, tmp_path)
+    done = run(command(url, tmdb_server, "--log_level", "INFO"), tmp_path)
+    assert done.returncode == 0, done.stderr
+    seen = done.stdout + done.stderr + "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.json"))
+    assert "s3cr3t-pw" not in seen and "***" in done.stdout
