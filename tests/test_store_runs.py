@@ -315,3 +315,18 @@ def test_a_postgres_password_never_reaches_output_or_report(postgres_server, tmd
     assert done.returncode == 0, done.stderr
     seen = done.stdout + done.stderr + "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.json"))
     assert "s3cr3t-pw" not in seen and "***" in done.stdout
+
+
+def test_restore_and_convert_work_on_the_json_file_too(tmdb_server, sample_db, tmp_path):
+    original = sample_db.read_bytes()
+    assert run(command(sample_db, tmdb_server), tmp_path).returncode == 0
+    enriched = sample_db.read_bytes()
+    listed = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", sample_db, "--list"], tmp_path)
+    stamps = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert listed.returncode == 0 and len(stamps) == 1, listed.stderr
+    done = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", sample_db, "--run", stamps[0]],
+               tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sample_db.read_bytes() == original, "the file as it was before that run"
+    assert any(p.read_bytes() == enriched for p in (sample_db.parent / "backups").glob("*.json")), \
+        "and the enriched version is kept as a backup"
