@@ -5,6 +5,7 @@ and writes nothing, reprocess, restore, convert both ways, a SIGKILL mid-run the
 writer that loses nothing.
 """
 
+import json
 import os
 import pathlib
 import signal
@@ -330,3 +331,32 @@ def test_restore_and_convert_work_on_the_json_file_too(tmdb_server, sample_db, t
     assert sample_db.read_bytes() == original, "the file as it was before that run"
     assert any(p.read_bytes() == enriched for p in (sample_db.parent / "backups").glob("*.json")), \
         "and the enriched version is kept as a backup"
+
+
+def exact(text: bytes):
+    """A JSON document (or JSON Lines) as nested pairs and typed numbers: key order, types and values."""
+    def typed(value):
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(typed(v) for v in value)
+        return (type(value).__name__, value)
+    lines = [text] if text.lstrip()[:1] in (b"[",) or b"\n{" not in text.strip() else text.splitlines()
+    return [typed(json.loads(line, object_pairs_hook=lambda pairs: tuple(pairs))) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("name, body", [
+    ("movies.json", b'[\n  {"title": "Heat", "year": 1995},\n  "not a movie",\n  {"title": "Alien", "n": 1.5e300}\n]\n'),
+    ("movies.jsonl", b'{"title": "Heat", "year": 1995}\n{"title": "Alien", "big": 123456789012345678901234567890}\n'),
+    ("compact.json", b'{"B": {"title": "B", "z": 1, "a": [1, {"y": null}], "f": 2.0}, "A": {"title": "A"}}\n'),
+])
+def test_convert_keeps_every_record_exactly_in_each_layout(name, body, tmp_path):
+    source = tmp_path / name
+    source.write_bytes(body)
+    url = f"sqlite:///{tmp_path / 'layout.db'}"
+    convert(source, url, tmp_path)
+    back = tmp_path / ("back" + pathlib.Path(name).suffix)
+    convert(url, back, tmp_path)
+    assert exact(back.read_bytes()) == exact(body), "keys, order, types and values"
+    assert back.read_bytes().lstrip()[:1] == body.lstrip()[:1] and \
+        back.read_bytes().count(b"\n") >= body.count(b"\n"), "the same format (array, JSON Lines, object)"
