@@ -116,12 +116,15 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
             [sys.executable, "-m", "movie_enrichment", *argv], stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, env=child_env, start_new_session=True, close_fds=True)
     return Run(run_id=run_id, pid=process.pid, input=_absolute(config.input), output=_absolute(config.output),
-               progress_file=_absolute(config.progress_file), report_file=_absolute(config.report), argv=argv,
+               progress_file=_absolute(config.progress_file), report_file=_absolute(config.report),
+               argv=[_absolute(a) if "://" in a else a for a in argv],
                started_at=progress.now_iso(), process=process, scratch=scratch)
 
 
 def _absolute(path: str | None) -> str | None:
-    return os.path.abspath(path) if path and "://" not in path else path
+    """A local path made absolute; a URL without its password (a handle's fields are shown to people)."""
+    from movie_enrichment.io.stores import redact_url
+    return os.path.abspath(path) if path and "://" not in path else redact_url(path) if path else path
 
 
 async def launch_async(input: str, **kwargs: Any) -> "Run":  # noqa: A002
@@ -130,15 +133,18 @@ async def launch_async(input: str, **kwargs: Any) -> "Run":  # noqa: A002
     return await asyncio.to_thread(launch, input, **kwargs)
 
 
-def attach(output: str | None = None, *, progress_file: str | None = None, run_id: str | None = None) -> "Run":
-    """A handle on the latest run of `output` (or of a progress file), running or ended, from its progress
-    file: how a restarted server finds the runs it launched. Raises FileNotFoundError if no run has started
-    on that output yet, LookupError if `run_id` is given and the latest run is another one."""
+def attach(output: str | None = None, *, progress_file: str | None = None, run_id: str | None = None,
+           table: str | None = None) -> "Run":
+    """A handle on the latest run of `output` (a JSON file or a store URL such as `sqlite:///movies.db`; its
+    `table`) or of a progress file, running or ended, from that file: how a restarted server finds the runs
+    it launched. Raises FileNotFoundError if no run has started on that output yet, LookupError if `run_id`
+    is given and the latest run is another one."""
     if progress_file is None:
         if output is None:
             raise TypeError("attach() needs output or progress_file")
+        from movie_enrichment.io import stores
         from movie_enrichment.pipelines.config import progress_file_path
-        progress_file = progress_file_path(None, output)
+        progress_file = progress_file_path(None, stores.sidecar_base(output, table or stores.DEFAULT_TABLE))
         if progress_file is None:
             raise ValueError(f"{output} is not local: pass progress_file= (the run's --progress_file)")
     status = progress.read_json(progress_file)

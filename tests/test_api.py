@@ -251,3 +251,28 @@ def test_a_second_launch_on_a_busy_output_fails_with_the_holders_line(sample_db,
     assert second.progress()["phase"] == "failed" and second.report() is None
     assert first.progress()["state"] == "running", "the running run's progress file is its own"
     assert first.wait(timeout=120) == "succeeded"
+
+
+def test_a_sqlite_store_is_launched_and_attached_to_by_its_url(sample_db, tmdb_server, options, tmp_path):
+    url = f"sqlite:///{tmp_path / 'movies.db'}"
+    converted = run_cli(["convert", "--input", sample_db, "--output", url], tmp_path)
+    assert converted.returncode == 0, converted.stderr
+
+    run = movie_enrichment.launch(url, **options(tmdb_server))
+    assert run.wait(timeout=120) == "succeeded", run.log()
+
+    assert run.progress_file == str(tmp_path / "movies.db.progress.json")
+    assert run.progress()["movies_done"] == 200
+    attached = movie_enrichment.attach(url)
+    assert attached.id == run.id and attached.state == "succeeded"
+    assert attached.report()["movies_looked_up"] == 200
+
+
+def test_a_store_password_never_reaches_the_handle(tmdb_server, options, tmp_path):
+    url = "postgresql://enricher:s3cret-pw@127.0.0.1:9/movies"  # nothing listens on port 9
+
+    run = movie_enrichment.launch(url, **options(tmdb_server))
+    assert run.wait(timeout=120) == "failed"
+
+    assert run.error and "\n" not in run.error
+    assert "s3cret-pw" not in json.dumps(run.to_dict()) + run.log()
