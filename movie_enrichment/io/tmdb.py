@@ -3,15 +3,16 @@
 import collections
 import dataclasses
 import datetime
+import os
 import re
 import threading
 import time
 import urllib.parse
+import urllib.request
 from typing import Any, Callable
 
 import orjson
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 from urllib3.util.retry import Retry
 
 from movie_enrichment.io import progress, response_cache
@@ -197,7 +198,8 @@ class TmdbClient:
         self.settings = settings
         self.stats = ClientStats()
         self._lock = threading.Lock()
-        self._session: requests.Session | None = None
+        self._http: urllib3.PoolManager | None = None
+        self._retry: Retry | None = None
         self._limiter = _shared_limiter(settings.base_url, settings.max_requests_per_second)
         self._in_flight = _shared_semaphore(settings.base_url, settings.max_concurrency)
         self._cache: response_cache.ResponseCache | None = None
@@ -216,15 +218,13 @@ class TmdbClient:
             status_forcelist=_RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True, raise_on_status=False)
         retry.stats, retry.lock = self.stats, self._lock
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self.settings.max_concurrency),
-                              max_retries=retry)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.headers.update({"Accept": "application/json", "User-Agent": "movie-enrichment/0.1"})
+        headers = {"Accept": "application/json", "User-Agent": "movie-enrichment/0.1"}
         if self.settings.is_bearer_token:
-            session.headers["Authorization"] = f"Bearer {self.settings.api_key}"
-        self._session = session
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        # urllib3 itself, not requests over it: a third of the CPU per request (260 us against 750 us measured
+        # against the local server), which bounds a run of thousands of requests in one Python process.
+        self._retry = retry
+        self._http = _pool_manager(self.settings.base_url, max(1, self.settings.max_concurrency), headers)
         self._cache = self.open_cache()
 
     def open_cache(self) -> response_cache.ResponseCache | None:
@@ -238,9 +238,9 @@ class TmdbClient:
         if self._cache is not None:
             self._cache.flush()  # what this client fetched is stored before its DoFn goes away
             self._cache = None
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._http is not None:
+            self._http.clear()
+            self._http = None
 
     # -- the calls ---------------------------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ class TmdbClient:
         `shrink`, when given, is applied to the body before it is returned and cached: the cache keeps only
         what the caller reads. Its `cache_tag` attribute (else its name) is part of the cache key.
         """
-        if self._session is None:
+        if self._http is None:
             raise RuntimeError("TmdbClient used before open()")
         query = {k: v for k, v in (params or {}).items() if v is not None}
         if self.settings.language:
@@ -273,7 +273,7 @@ class TmdbClient:
         # urllib3 retries transport faults and 5xx; 429s and bodies cut off mid-JSON are retried here, each
         # attempt taking its slot from the rate limiter.
         kind = next((k for rx, k in _PATH_KIND if rx.match(path)), "other")
-        timeout = (min(self.settings.timeout, 10.0), self.settings.timeout)
+        timeout = urllib3.Timeout(connect=min(self.settings.timeout, 10.0), read=self.settings.timeout)
         last_error = "no attempt"
         attempts = 1 + self.settings.retries
         for attempt in range(attempts):
@@ -285,19 +285,20 @@ class TmdbClient:
                     self.stats.by_endpoint[kind] = self.stats.by_endpoint.get(kind, 0) + 1
                 progress.add(requests=1)
                 try:
-                    response = self._session.get(url, params=query, timeout=timeout)
-                    body = response.content
-                except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+                    response = self._http.request("GET", url, fields=query, timeout=timeout, retries=self._retry)
+                    body = response.data
+                except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as error:
                     # A body cut off mid-way: the connection broke after the headers; ask again.
                     last_error = redact(f"{type(error).__name__}: {error}", self.settings.api_key)
                     self._note_retry(retrying)
                     continue
-                except requests.RequestException as error:
+                except urllib3.exceptions.HTTPError as error:  # connection, timeout: urllib3's retries are spent
                     self._count_error()
                     raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
-            if response.status_code == 401:
+            status = response.status
+            if status == 401:
                 raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
-            if response.status_code == 429:
+            if status == 429:
                 with self._lock:
                     self.stats.throttled += 1
                 progress.add(throttled=1)
@@ -305,13 +306,13 @@ class TmdbClient:
                 last_error = f"HTTP 429 from {kind}: still throttled after {attempts} attempts"
                 self._note_retry(retrying)
                 continue
-            if response.status_code == 404:
+            if status == 404:
                 if cache_key is not None:
                     self._cache.put(cache_key, 404, None)
                 return None
-            if response.status_code >= 400:
+            if status >= 400:
                 self._count_error()
-                raise TmdbError(redact(f"HTTP {response.status_code} from {kind} after retries: {_message(body)}",
+                raise TmdbError(redact(f"HTTP {status} from {kind} after retries: {_message(body)}",
                                        self.settings.api_key))
             try:
                 value = orjson.loads(body)
@@ -413,7 +414,27 @@ class TmdbClient:
         return self.get(f"/movie/{int(tmdb_id)}", params, shrink)
 
 
-def _retry_after(response: requests.Response, attempt: int, backoff: float) -> float:
+def _pool_manager(base_url: str, size: int, headers: dict) -> urllib3.PoolManager:
+    """Connections to the API, through the proxy that the environment names (HTTPS_PROXY and the like, as
+    requests would), verified against the CA bundle it names (REQUESTS_CA_BUNDLE, SSL_CERT_FILE) or certifi's."""
+    ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    if not ca_certs:
+        try:
+            import certifi
+            ca_certs = certifi.where()
+        except ImportError:  # the system's default store
+            ca_certs = None
+    options: dict[str, Any] = {"num_pools": 2, "maxsize": size, "headers": headers}
+    if ca_certs:
+        options["ca_certs"] = ca_certs
+    parts = urllib.parse.urlsplit(base_url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return urllib3.ProxyManager(proxy, **options)
+    return urllib3.PoolManager(**options)
+
+
+def _retry_after(response: urllib3.BaseHTTPResponse, attempt: int, backoff: float) -> float:
     """Seconds to hold back after a 429: the server's Retry-After, else an exponential backoff."""
     try:
         return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
