@@ -160,3 +160,81 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- the report's section -----------------------------------------------------------------------------------
+
+def _mib(n: float) -> str:
+    return f"{n / 2**20:.0f}"
+
+
+def growth(results: list[dict]) -> dict | None:
+    """From the smallest to the largest size: how wall, CPU, peak RSS and the database grow."""
+    if len(results) < 2:
+        return None
+    small, large = results[0], results[-1]
+    out = {"from": small["size"], "to": large["size"], "db": large["db_bytes"] / small["db_bytes"]}
+    for name in ("pipeline", "load_once"):
+        out[name] = {k: large[name][k] / small[name][k] if small[name][k] else None
+                     for k in ("wall", "cpu", "peak_rss")}
+    return out
+
+
+def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
+    """(target, figure, met) rows for the report's table."""
+    rows: list[tuple[str, str, bool | None]] = []
+    if not results:
+        return rows
+    large = results[-1]
+    p, loop = large["pipeline"], large["load_once"]
+    ratio = p["peak_rss"] / loop["peak_rss"] if loop["peak_rss"] else None
+    rows.append((f"C {large['size']:,} new movies: pipeline peak RSS ≤ 2x the load-once loop's",
+                 f"{ratio:.2f}x ({_mib(p['peak_rss'])} MiB vs {_mib(loop['peak_rss'])} MiB)" if ratio else "n/a",
+                 ratio is not None and ratio <= 2))
+    grown = growth(results)
+    if grown:
+        mem = grown["pipeline"]["peak_rss"]
+        rows.append((f"C {grown['from']:,} -> {grown['to']:,}: pipeline memory grows no faster than the database",
+                     f"memory x{mem:.2f}, database x{grown['db']:.2f}", mem is not None and mem <= grown["db"]))
+    rows.append((f"C HTTP cache on disk after {large['size']:,} movies with real-sized bodies",
+                 f"{large['cache_bytes'] / 2**20:.1f} MiB ({large['cache_bytes'] / large['size'] / 1024:.2f} KiB "
+                 "per movie; cap 512 MiB by default)", large["cache_bytes"] <= 512 * 2**20))
+    refresh = large.get("refresh")
+    if refresh and refresh.get("share") is not None:
+        changed = refresh["changed"]
+        rows.append((f"C weekly refresh of {large['size']:,} movies, 2% edited: `--reprocess changed` ≤ 3% of a "
+                     "full refresh's requests, every edited film fresh",
+                     f"{100 * refresh['share']:.2f}% ({changed['requests']} vs {refresh['all']['requests']}); "
+                     f"{changed['edited_refreshed']} of {refresh['edited']} edited films refreshed",
+                     refresh["share"] <= 0.03 and changed["edited_refreshed"] == refresh["edited"]))
+    return rows
+
+
+def section(results: list[dict]) -> list[str]:
+    """The Markdown of the catalogue scenario: the curve, the cache's size, the refresh."""
+    lines = ["| movies (all new) | database MB | run | wall s | CPU s | peak RSS MiB (tree) | requests | "
+             "HTTP cache MiB |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for name in ("pipeline", "load_once"):
+            row = r[name]
+            cache = f"{r['cache_bytes'] / 2**20:.1f}" if name == "pipeline" else ""
+            note = f" ({row['error'][:80]})" if row.get("error") else ""
+            lines.append(f"| {r['size']:,} | {r['db_bytes'] / 1e6:.1f} | `{name}`{note} | {row['wall']:.1f} | "
+                         f"{row['cpu']:.1f} | {_mib(row['peak_rss'])} | {row['requests']} | {cache} |")
+    grown = growth(results)
+    if grown:
+        lines += ["", f"From {grown['from']:,} to {grown['to']:,} movies the database grows x{grown['db']:.2f}; "
+                  + "; ".join(f"`{n}`: wall x{g['wall']:.2f}, CPU x{g['cpu']:.2f}, peak RSS x{g['peak_rss']:.2f}"
+                              for n, g in ((n, grown[n]) for n in ("pipeline", "load_once"))) + "."]
+    refresh = results[-1].get("refresh") if results else None
+    if refresh:
+        lines += ["", "| weekly refresh (cache on) | requests | by endpoint | edited films refreshed | wall s |",
+                  "|---|---|---|---|---|"]
+        for mode in ("changed", "all"):
+            row = refresh[mode]
+            by = ", ".join(f"{k} {v}" for k, v in row["by_endpoint"].items() if v)
+            lines.append(f"| `--reprocess {mode}` | {row['requests']} | {by} | {row['edited_refreshed']} of "
+                         f"{refresh['edited']} | {row['wall']:.1f} |")
+        if refresh.get("dry_run"):
+            lines += ["", f"`--dry_run` said: `{refresh['dry_run'][0].strip()}`"]
+    return lines
