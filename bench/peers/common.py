@@ -22,7 +22,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from movie_enrichment.transforms import extract, matching
+from movie_enrichment.transforms import extract, fields, matching
 
 APPEND = ("credits", "external_ids", "images")  # the pipeline's APPEND_FOR, metadata then images
 POSTER_SIZE, BACKDROP_SIZE = "w500", "w1280"
@@ -138,10 +138,11 @@ def enrich_one(client: Client, image_base: str, key: str, record: dict) -> dict:
     """Looks one movie up (search, then details with everything appended) and returns its patch."""
     prior = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
     now = utc_now()
+    inputs = fields.match_inputs(record)  # as the pipeline keeps them, so the outputs compare equal
     try:
         query = matching.query_from_record(key, record)
     except matching.InvalidRecord as error:
-        outcome = {"status": "invalid", "updated_at": now, "error": str(error)}
+        outcome = {"status": "invalid", "updated_at": now, "error": str(error), "match_inputs": inputs}
         return {"enrichment": {**prior, "metadata": {**outcome, "match_score": None}, "images": outcome}}
     status, error, score, details = "ok", None, None, None
     try:
@@ -163,8 +164,9 @@ def enrich_one(client: Client, image_base: str, key: str, record: dict) -> dict:
         "images": extract.images_block(details, image_base, POSTER_SIZE, BACKDROP_SIZE) if ok else None,
         "enrichment": {**prior,
                        "metadata": {"status": status, "updated_at": now, "error": None if ok else error,
-                                    "match_score": score},
-                       "images": {"status": status, "updated_at": now, "error": None if ok else error}},
+                                    "match_inputs": inputs, "match_score": score},
+                       "images": {"status": status, "updated_at": now, "error": None if ok else error,
+                                  "match_inputs": inputs}},
     }
 
 

@@ -16,7 +16,7 @@ from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
 from movie_enrichment.pipelines.errors import FatalError, usage
 from movie_enrichment.transforms import fields
-from movie_enrichment.transforms.selection import REFRESH_MODES, Selector, read_titles
+from movie_enrichment.transforms.selection import REFRESH_MODES, PinsError, Selector, read_pins, read_titles
 
 # An option that never reaches PipelineOptions, which Beam may log, ship to workers or show on a job page: the
 # key travels only inside our picklable TmdbSettings.
@@ -45,6 +45,7 @@ class RunConfig:
     field_overrides: tuple[tuple[str, str], ...] = ()  # `--field ROLE=NAME`
     table: str = stores.DEFAULT_TABLE  # the table of a database store (`--input sqlite:///...`)
     run_id: str = ""  # a database store keeps each changed row's previous version under the run's id
+    review: str = ""  # the review list, <output>.review.jsonl
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -160,7 +161,10 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         checkpoint_dir=None if in_database else (o.checkpoint_dir or sink.beside(output, ".checkpoints")),
         settings=settings,
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
-                          titles=_titles(o.titles)),
+                          titles=_read_lines("--titles", o.titles, read_titles) if o.titles else None,
+                          pins=_read_lines("--pins", o.pins, read_pins) if o.pins else {},
+                          field_overrides=field_overrides),
+        review=sink.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
         report=report_path(o.report, named), progress_file=progress_file_path(o.progress_file, named),
@@ -206,14 +210,16 @@ def with_changed_ids(config: RunConfig) -> RunConfig:
         raise FatalError(redact(str(error), config.settings.api_key)) from None
 
 
-def _titles(path: str | None) -> frozenset[str] | None:
-    if not path:
-        return None
+def _read_lines(option: str, path: str, parse):
+    """A small file of lines given with an option (`--titles`, `--pins`), parsed; a one-line usage error when it
+    cannot be."""
     try:
         with FileSystems.open(path) as handle:
-            return read_titles(handle.read().decode("utf-8").splitlines())
+            return parse(handle.read().decode("utf-8").splitlines())
     except (OSError, UnicodeDecodeError) as error:
-        raise usage(f"cannot read --titles {path}: {error}") from None
+        raise usage(f"cannot read {option} {path}: {error}") from None
+    except PinsError as error:
+        raise usage(f"{option} {path}: {error}") from None
 
 
 def stale_before(days: float | None) -> datetime.datetime | None:

@@ -2,7 +2,7 @@
 
 import apache_beam as beam
 
-from movie_enrichment.io import checkpoints, database, sink, stores
+from movie_enrichment.io import checkpoints, database, review, sink, stores
 from movie_enrichment.io.failures import WriteFailures
 from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
 from movie_enrichment.pipelines.config import RunConfig
@@ -39,7 +39,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     selected = records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
-        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides, per_movie=not in_database)
+        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides, pins=config.selector.pins,
+        per_movie=not in_database)
     if in_database:
         written = enriched["patches"] | "WriteDatabase" >> WriteStore(
             config.output, config.table, config.run_id, config.batch_size)
@@ -48,5 +49,6 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
             read.snapshot, config.output, config.backup_dir, config.keep_backups)
     # After the database, never beside it: a failed write must leave the previous list with the previous data.
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
+    enriched["review"] | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
     return {"records": records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}

@@ -85,6 +85,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
     summary = report.RunSummary(
         output=stores.redact_url(config.output), backup=new_backups[-1] if new_backups else None,
         failures=config.failures if FileSystems.exists(config.failures) else None,
+        review=config.review if config.review and FileSystems.exists(config.review) else None,
         report=config.report, run_id=run_id, counters=metrics.counters(result),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at)
     if summary.report:

@@ -79,6 +79,8 @@ class EnrichmentOptions(PipelineOptions):
         work.add_argument("--stale_after", type=_positive(float), default=None,
                           help="with --reprocess stale: redo outcomes older than this many days")
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
+        work.add_argument("--pins", help="a file of KEY,TMDB_ID or KEY,IMDB_ID lines: each movie is matched to that "
+                          "film, at one request, and never re-matched (see <output>.review.jsonl)")
         work.add_argument("--field", action="append", default=[], metavar="ROLE=NAME",
                           help="read a role from this field instead of the detected one; ROLE is title, "
                           "original_title, year, directors, imdb_id or tmdb_id; NAME may reach into an object "

@@ -131,6 +131,7 @@ class RunSummary:
     enrichers: tuple[str, ...]
     started_at: str = ""
     run_id: str | None = None
+    review: str | None = None  # the review list, when movies are left to review
 
     def as_dict(self) -> dict[str, Any]:
         c = self.counters
@@ -140,6 +141,7 @@ class RunSummary:
             "started_at": self.started_at,
             "elapsed_seconds": round(self.elapsed, 3),
             "output": self.output, "backup": self.backup, "failures_file": self.failures, "report": self.report,
+            "review_file": self.review,
             "enrichers": {e: {s: c.get(f"{e}_{s}", 0) for s in STATUSES} for e in self.enrichers},
             "movies_looked_up": looked_up,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),
@@ -173,6 +175,8 @@ class RunSummary:
         ]
         if self.failures:
             rows.append(f"failures {self.failures}")
+        if self.review:
+            rows.append(f"review   {self.review} (ambiguous and not found movies, with candidates to pin)")
         if self.report:
             rows.append(f"report   {self.report}")
         return "\n".join(rows)

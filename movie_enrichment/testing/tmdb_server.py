@@ -443,7 +443,8 @@ class TmdbServer:
         if route == ["search", "movie"]:
             return self._search(query)
         if len(route) in (2, 3) and route[0] == "movie":
-            i = cat.by_id.get(int(route[1])) if route[1].isdigit() else None
+            # Like TMDB, /movie/{id} takes an IMDb id as well as a TMDB id.
+            i = cat.by_id.get(int(route[1])) if route[1].isdigit() else cat.by_imdb.get(route[1])
             if i is None:
                 return 404, ERROR_404
             if len(route) == 2:

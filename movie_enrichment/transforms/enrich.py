@@ -1,6 +1,7 @@
 """The enrichment DoFns: a batched TMDB lookup, then metadata and image enrichment in parallel branches."""
 
 import concurrent.futures
+import dataclasses
 import datetime
 import logging
 import threading
@@ -67,6 +68,7 @@ class LookupTmdbFn(_ClientDoFn):
         checkpoint_dir: when set, each finished batch is written there before its results go on.
         field_overrides: (role, field) pairs given with `--field`; the other roles are detected on each batch
             (a sample of the database), with each record's own fields as fallback.
+        pins: `--pins`: key -> "tmdb:ID" or "imdb:ttID"; a pinned movie is looked up by that id alone.
 
     Input: batches (lists) of (key, record, needed_enrichers, resumed_hit); a movie with a hit read back from
     the checkpoints costs no request. Output: (key, hit) per movie, where a hit is a dict with the match
@@ -76,10 +78,12 @@ class LookupTmdbFn(_ClientDoFn):
 
     def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None,
                  client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
-                 field_overrides: tuple[tuple[str, str], ...] = ()):
+                 field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None):
         super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
         self._field_overrides = dict(field_overrides)
+        self._input_roles = fields.detect_roles((), self._field_overrides)  # as the Selector reads them
+        self._pins = dict(pins or {})
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
         self._abort = threading.Event()
@@ -131,9 +135,10 @@ class LookupTmdbFn(_ClientDoFn):
         key, record, needed, _ = item
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
-               "prior": record.get("enrichment") if isinstance(record, dict) else None}
+               "prior": record.get("enrichment") if isinstance(record, dict) else None,
+               "match_inputs": fields.match_inputs(record, self._input_roles), "pinned": None, "review": None}
         try:
-            query = matching.query_from_record(key, record, roles)
+            query, hit["pinned"] = _query(key, record, roles, self._pins.get(key), hit["match_inputs"])
         except matching.InvalidRecord as error:
             hit.update(status=INVALID, error=str(error), updated_at=utc_now())
             progress.add(done=1)
@@ -142,16 +147,28 @@ class LookupTmdbFn(_ClientDoFn):
         client = self._client
         try:
             # Trimmed as they arrive: the HTTP cache keeps only what matching and the enrichers read.
-            result = matching.match_movie(
-                query, lambda text: client.search_movie(text, shrink=extract.trim_search), client.find_by_imdb,
-                lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
-            hit.update(status=result.status, tmdb_id=result.tmdb_id, score=result.score, error=result.reason)
-            if result.status == OK:
-                details = result.details or client.movie_details(result.tmdb_id, append, shrink=extract.trim_details)
-                if details is None:  # a stale or wrong tmdb_id in the record
-                    hit.update(status=matching.STATUS_NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
+            details = None
+            if query.tmdb_id is None and query.imdb_id is not None:
+                # An IMDb id is a pin: its film in one request (TMDB's /movie/{id} takes IMDb ids).
+                details = client.movie_details_by_imdb(query.imdb_id, append, shrink=extract.trim_details)
+                query = dataclasses.replace(query, imdb_id=None)
+            if details is not None:
+                hit.update(status=OK, tmdb_id=details.get("id"), score=1.0)
+            else:
+                result = matching.match_movie(
+                    query, lambda text, year=None: client.search_movie(text, year, shrink=extract.trim_search),
+                    client.find_by_imdb,
+                    lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
+                hit.update(status=result.status, tmdb_id=result.tmdb_id, score=result.score, error=result.reason)
+                if result.status == OK:
+                    details = result.details or client.movie_details(result.tmdb_id, append,
+                                                                     shrink=extract.trim_details)
+                    if details is None:  # a stale or wrong tmdb_id in the record
+                        hit.update(status=matching.STATUS_NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
                 else:
-                    hit["details"] = extract.trim_details(details)  # idempotent; any client trims it
+                    hit["review"] = _review(query, result)
+            if details is not None:
+                hit["details"] = extract.trim_details(details)  # idempotent; any client trims it
         except TmdbAuthError:
             self._abort.set()  # every other request of the run would be refused the same way
             raise
@@ -166,10 +183,50 @@ class LookupTmdbFn(_ClientDoFn):
         return hit
 
 
+def _query(key: str, record: Any, roles: fields.Roles, pin: str | None,
+           digest: str) -> tuple[matching.MovieQuery, str | None]:
+    """The movie's query and the pin it carries (`--pins`, kept in the outcome so that it is never re-matched).
+
+    The film an earlier run matched is looked up again by id unless the user changed the match inputs since
+    (then it may be the wrong film they are correcting); a pin from `--pins` wins over everything, and a pin
+    given earlier holds until an id written into the record replaces it."""
+    outcomes = [o for o in (record.get("enrichment") or {}).values() if isinstance(o, dict)] \
+        if isinstance(record, dict) and isinstance(record.get("enrichment"), dict) else []
+    pinned_before = next((o["pinned"] for o in outcomes if o.get("pinned")), None)
+    changed = any(o.get("match_inputs") not in (None, digest) for o in outcomes)
+    if changed and not pinned_before and isinstance(record, dict):
+        record = {k: v for k, v in record.items() if k != "tmdb"}
+    query = matching.query_from_record(key, record, roles)
+    if pin is not None:
+        kind, _, value = pin.partition(":")
+        pinned_id = {"tmdb_id": int(value), "imdb_id": None} if kind == "tmdb" else {"tmdb_id": None, "imdb_id": value}
+        return dataclasses.replace(query, **pinned_id), pin
+    own_id = roles.value(fields.TMDB_ID, record)[1] or roles.value(fields.IMDB_ID, record)[1]
+    return query, (pinned_before if own_id is None else None)
+
+
+POSTER_BASE = "https://image.tmdb.org/t/p/w185"
+
+
+def _review(query: matching.MovieQuery, result: matching.MatchResult) -> dict:
+    """What a person needs to pick the film: the record's inputs, the searches made, the best candidates."""
+    return {"title": query.title, "year": query.year, "directors": list(query.directors),
+            "searched": list(result.searches),
+            "candidates": [{"tmdb_id": c.tmdb_id, "title": c.title, "year": c.year, "directors": list(c.directors),
+                            "poster": f"{POSTER_BASE}{c.poster_path}" if c.poster_path else None,
+                            "score": c.score, "why_not": c.why_not} for c in result.candidates]}
+
+
 def _outcome(hit: dict, extra: dict | None = None) -> dict:
     outcome = {"status": hit["status"], "updated_at": hit["updated_at"] or utc_now(), "error": hit["error"]}
     if hit["status"] == OK:
         outcome["error"] = None
+    # What the match was made from (the next run looks the movie up again when the user changes it) and the
+    # pin it honours; hits read back from an older checkpoint have neither.
+    if hit.get("match_inputs"):
+        outcome["match_inputs"] = hit["match_inputs"]
+    if hit.get("pinned"):
+        outcome["pinned"] = hit["pinned"]
     outcome.update(extra or {})
     return outcome
 
@@ -325,6 +382,15 @@ def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
     return key, patch
 
 
+REVIEW_STATUSES = (matching.STATUS_AMBIGUOUS, matching.STATUS_NOT_FOUND)
+
+
+def review_line(key: str, hit: dict) -> dict:
+    """One line of the review list: the movie, why it was not matched, its best candidates, how to pin one."""
+    return {"key": key, "status": hit["status"], "reason": hit["error"], **(hit.get("review") or {}),
+            "pin": "add \"tmdb_id\": ID to the record, or a line KEY,ID to a --pins file, then rerun"}
+
+
 def failure_line(key: str, part: dict) -> dict:
     return {"key": key, "enricher": part["enricher"], "error": part["outcome"]["error"],
             "time": part["outcome"]["updated_at"]}
@@ -340,6 +406,7 @@ class EnrichMovies(beam.PTransform):
         poster_size, backdrop_size: TMDB image sizes.
         checkpoint_dir: where finished batches are checkpointed, or None.
         field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
+        pins: `--pins` (see LookupTmdbFn).
         resumed: an optional PCollection of (key, hit) read back from checkpoints.
         per_movie: True: one patch of top-level fields per movie, its parts grouped by key (the JSON file's
             sink writes once, at the end). False: one field-level patch per enricher's part, with no grouping,
@@ -347,17 +414,20 @@ class EnrichMovies(beam.PTransform):
 
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
     checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
-    ((key, patch) for the sink) and `failures` (one dict per failed enrichment).
+    ((key, patch) for the sink), `failures` (one dict per failed enrichment), `review` (one dict per movie
+    left ambiguous or not found) and `looked_up` (the key of every movie looked up).
     """
 
     def __init__(self, settings: TmdbSettings, enrichers: tuple[str, ...], batch_size: int = 200,
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
                  resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
-                 field_overrides: tuple[tuple[str, str], ...] = (), per_movie: bool = True):
+                 field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None,
+                 per_movie: bool = True):
         super().__init__()
         self._per_movie = per_movie
         self._client_factory = client_factory
         self._field_overrides = tuple(field_overrides)
+        self._pins = dict(pins or {})
         self._settings = settings
         self._enrichers = enrichers
         self._batch_size = batch_size
@@ -378,7 +448,8 @@ class EnrichMovies(beam.PTransform):
             # pipeline off the fast in-process engine (its processing-time timer).
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
             | "MatchTmdb" >> beam.ParDo(
-                LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory, self._field_overrides)))
+                LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory, self._field_overrides,
+                             self._pins)))
 
         metadata_fn = EnrichMetadataFn() if "metadata" in self._enrichers else None
         images_fn = EnrichImagesFn(self._settings, *self._sizes, client_factory=self._client_factory) \
@@ -409,4 +480,8 @@ class EnrichMovies(beam.PTransform):
         failures = (parts
                     | "Failed" >> beam.Filter(lambda kv: kv[1]["outcome"]["status"] == FAILED)
                     | "FailureLine" >> beam.MapTuple(failure_line))
-        return {"patches": patches, "failures": failures}
+        review = (hits
+                  | "ToReview" >> beam.Filter(lambda kv: kv[1]["status"] in REVIEW_STATUSES)
+                  | "ReviewLine" >> beam.MapTuple(review_line))
+        looked_up = hits | "LookedUp" >> beam.Keys()
+        return {"patches": patches, "failures": failures, "review": review, "looked_up": looked_up}

@@ -141,7 +141,9 @@ def trim_details(details: dict) -> dict:
 # The HTTP cache keeps trimmed bodies under a key that names the trimming: change the tag with what is kept.
 trim_details.cache_tag = "trim_details/2"
 
-_SEARCH_KEEP = ("id", "title", "original_title", "release_date", "popularity", "vote_count", "original_language")
+# poster_path: the review list shows each candidate's poster.
+_SEARCH_KEEP = ("id", "title", "original_title", "release_date", "popularity", "vote_count", "original_language",
+                "poster_path")
 
 
 def trim_search(body: dict) -> dict:
@@ -151,4 +153,4 @@ def trim_search(body: dict) -> dict:
             "total_results": body.get("total_results")}
 
 
-trim_search.cache_tag = "trim_search/1"
+trim_search.cache_tag = "trim_search/2"

@@ -1,7 +1,9 @@
-"""Which movies a run enriches, and with which enrichers: the `--reprocess` and `--titles` rules."""
+"""Which movies a run enriches, and with which enrichers: the `--reprocess`, `--titles` and `--pins` rules, and
+the records whose match inputs the user corrected."""
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 from typing import Any, Iterable
@@ -10,9 +12,10 @@ import apache_beam as beam
 import orjson
 
 from movie_enrichment.io import progress
+from movie_enrichment.transforms import fields
+from movie_enrichment.transforms.fields import OWN_FIELDS
 
 ENRICHERS = ("metadata", "images")
-OWN_FIELDS = ("tmdb", "images", "enrichment")  # what this tool writes into a record
 
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
 # The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
@@ -57,6 +60,14 @@ class Selector:
         titles: with `--titles`, only these keys (or record titles) are considered.
         changed_ids: with mode `changed`, the TMDB ids that TMDB lists as edited since the oldest enrichment:
             the movies enriched (`ok`) with one of these ids are redone.
+        pins: `--pins`: key -> pin ("tmdb:603" or "imdb:tt0133093"); a movie whose pin is not applied yet is
+            looked up again, whatever the mode.
+        field_overrides: `--field` (role, field) pairs, for the match inputs.
+
+    Whatever the mode, a movie is looked up again when the user changed what its match depends on (its
+    title, year, directors or ids, `fields.match_inputs`) since the last lookup, or wrote into it an id
+    that differs from the film it is matched to: that is how a correction or a pin is picked up by a plain
+    rerun.
     """
 
     enrichers: tuple[str, ...] = ENRICHERS
@@ -64,6 +75,13 @@ class Selector:
     stale_before: datetime.datetime | None = None
     titles: frozenset[str] | None = None
     changed_ids: frozenset[int] = frozenset()
+    pins: dict[str, str] = dataclasses.field(default_factory=dict)
+    field_overrides: tuple[tuple[str, str], ...] = ()
+
+    @functools.cached_property
+    def roles(self) -> fields.Roles:
+        """The roles that do not depend on the data: the overrides, and every field named like a role."""
+        return fields.detect_roles((), dict(self.field_overrides))
 
     def _wanted(self, outcome: Any) -> bool:
         status = outcome.get("status") if isinstance(outcome, dict) else None
@@ -85,18 +103,71 @@ class Selector:
 
     def needed(self, key: str, record: Any) -> tuple[str, ...]:
         """The enrichers this record needs in this run; empty when it passes through untouched."""
-        if self.titles is not None:
-            title = record.get("title") if isinstance(record, dict) else None
-            if key not in self.titles and not (isinstance(title, str) and title in self.titles):
-                return ()
         if not isinstance(record, dict):
             return ()  # kept as it is; nothing can be recorded in it
+        if self.titles is not None:
+            title = fields.DEFAULT_ROLES.value(fields.TITLE, record)[1]
+            if key not in self.titles and not (isinstance(title, str) and title in self.titles):
+                return ()
         done = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
-        if self.mode == "changed":
+        redo = self._corrected(key, record, done)
+        if self.mode == "changed" and not redo:
             if enriched_tmdb_id(record) not in self.changed_ids:
                 return ()
             return tuple(e for e in self.enrichers if isinstance(done.get(e), dict) and done[e].get("status") == OK)
-        return tuple(e for e in self.enrichers if self._wanted(done.get(e)))
+        return tuple(e for e in self.enrichers if redo or self._wanted(done.get(e)))
+
+    def _corrected(self, key: str, record: dict, done: dict) -> bool:
+        """Whether the user pinned or corrected this movie since its last lookup."""
+        outcomes = [o for o in done.values() if isinstance(o, dict) and o.get("status")]
+        if not outcomes:
+            return False
+        pin = self.pins.get(key)
+        if pin is not None and any(o.get("pinned") != pin for o in outcomes):
+            return True
+        roles = self.roles
+        digest = fields.match_inputs(record, roles)
+        if any(o.get("match_inputs") not in (None, digest) for o in outcomes):
+            return True
+        return _pin_differs(record, roles)
+
+
+def _pin_differs(record: dict, roles: fields.Roles) -> bool:
+    """An id written into the record that is not the film it is matched to (records enriched before match
+    inputs were kept)."""
+    matched = record.get("tmdb") if isinstance(record.get("tmdb"), dict) else {}
+    tmdb_id = roles.value(fields.TMDB_ID, record)[1]
+    if tmdb_id is not None:
+        return tmdb_id != matched.get("id")
+    imdb_id = roles.value(fields.IMDB_ID, record)[1]
+    return imdb_id is not None and imdb_id != matched.get("imdb_id")
+
+
+class PinsError(ValueError):
+    """A bad `--pins` file; the message is one line."""
+
+
+def read_pins(lines: Iterable[str]) -> dict[str, str]:
+    """`key,tmdb_id` or `key,imdb_id` lines -> {key: "tmdb:603" | "imdb:tt0133093"}.
+
+    The id is after the last comma, so keys may hold commas ("Lock, Stock and Two Smoking Barrels,100"); a
+    TMDB URL or an IMDb URL works as the id too. Blank lines, # comments and a `key,...` header are skipped."""
+    pins: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        key, comma, value = text.rpartition(",")
+        key, value = key.strip().strip('"'), value.strip().strip('"')
+        if number == 1 and key.casefold() == "key":
+            continue
+        imdb_id = fields.parse_imdb_id(value)
+        tmdb_id = fields.parse_tmdb_id(value) if imdb_id is None else None
+        if not comma or not key or (imdb_id is None and tmdb_id is None):
+            raise PinsError(f"line {number}: expected KEY,TMDB_ID or KEY,IMDB_ID (e.g. Gladiator,98 or "
+                            f"Gladiator,tt0172495), got {text!r}")
+        pins[key] = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}"
+    return pins
 
 
 def enriched_tmdb_id(record: dict) -> int | None:
