@@ -86,7 +86,7 @@ def scale(size: int, out: Path, noise: int, refresh: bool, log) -> dict:
             result[name]["db_bytes_after"] = db.stat().st_size
         result["cache_bytes"] = _cache_bytes(folder / "pipeline")
         log(f"    HTTP cache after the pipeline's run: {result['cache_bytes'] / 2**20:.1f} MiB")
-        if refresh:
+        if refresh and result["pipeline"]["returncode"] == 0:  # a refresh needs the enriched database
             result["refresh"] = weekly_refresh(folder, server, size, log)
             result["refresh"]["noise_per_day"] = noise
     return result
@@ -131,8 +131,9 @@ def weekly_refresh(folder: Path, server: Server, size: int, log) -> dict:
         rows[mode] = _run(f"N={size} refresh --reprocess {mode}", pipeline(db, server, "--reprocess", mode),
                           run_dir, server, log)
         after = orjson.loads(db.read_bytes())
-        fresh = sum(1 for r in after.values() if r["tmdb"]["id"] in set(edited) and r["tmdb"]["overview"].endswith(
-            EDITED))
+        wanted = set(edited)
+        fresh = sum(1 for r in after.values() if isinstance(r.get("tmdb"), dict) and r["tmdb"].get("id") in wanted
+                    and str(r["tmdb"].get("overview")).endswith(EDITED))
         rows[mode]["edited_refreshed"] = fresh
     rows["edited"] = len(edited)
     rows["share"] = rows["changed"]["requests"] / rows["all"]["requests"] if rows["all"]["requests"] else None
@@ -188,6 +189,8 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
     large = results[-1]
     p, loop = large["pipeline"], large["load_once"]
     ratio = p["peak_rss"] / loop["peak_rss"] if loop["peak_rss"] else None
+    if p.get("error"):
+        rows.append((f"C {large['size']:,} new movies: the pipeline completes", p["error"][:200], False))
     rows.append((f"C {large['size']:,} new movies: pipeline peak RSS ≤ 2x the load-once loop's",
                  f"{ratio:.2f}x ({_mib(p['peak_rss'])} MiB vs {_mib(loop['peak_rss'])} MiB)" if ratio else "n/a",
                  ratio is not None and ratio <= 2))

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from bench import fileio, measure, profile, synth
+from bench import catalogue, fileio, measure, profile, synth
 from bench.server import API_KEY, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,20 +35,25 @@ BEAM_WORKERS = 4
 
 MODES = {
     "full": {
-        "S1": {"size": 2000, "latency": 20, "limits": {"n_plus_one": 200}, "extra_pipeline": ["--max_concurrency", "40"],
+        "S1": {"size": 2000, "latency": 20, "limits": {"n_plus_one": 200},
+               "extra_pipeline": [["--no_http_cache"], ["--max_concurrency", "40"]],
                "extra_peers": [("beam_enrichment", ["--workers", "16"])], "profile": True},
-        "S2": {"size": 2000, "latency": 20, "rate": 40, "peers": ["thread_pool"],
-               "extra_pipeline": ["--max_requests_per_second", "38"]},
+        # TMDB's own latency and limit: 150 ms, 40 requests/s.
+        "S2": {"size": 1000, "latency": 150, "rate": 40, "peers": ["thread_pool"],
+               "extra_pipeline": [["--no_http_cache"]]},
         "S3": {"size": 50000, "pending": 500, "limits": {"n_plus_one": 5}, "profile": True},
         "S4": {"size": 50000, "ns": [10, 100, 1000], "n_plus_one_measured": 10, "n_plus_one_probe": 3},
         "R": {"size": 500},
+        "C": {"sizes": [5000, 50000], "noise": 2000},
     },
     "quick": {
-        "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "profile": True},
-        "S2": {"size": 200, "latency": 20, "rate": 40, "peers": ["thread_pool"]},
+        "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "extra_pipeline": [["--no_http_cache"]],
+               "profile": True},
+        "S2": {"size": 200, "latency": 150, "rate": 40, "peers": ["thread_pool"]},
         "S3": {"size": 5000, "pending": 50, "limits": {"n_plus_one": 5}, "profile": True},
         "S4": {"size": 5000, "ns": [10, 50], "n_plus_one_measured": 10, "n_plus_one_probe": 3},
         "R": {"size": 100},
+        "C": {"sizes": [500, 2000], "noise": 200},
     },
     "smoke": {
         "S1": {"size": 20, "latency": 5, "limits": {}},
@@ -111,8 +116,9 @@ def _env(run_dir: Path) -> dict:
 def command(name: str, db: Path, url: str, rate: float, limit: int = 0, extra: list[str] | None = None) -> list[str]:
     py = sys.executable
     if name.startswith(PIPELINE):
+        # The defaults users run: the HTTP cache on (a fresh cache folder per run, see _env).
         return [py, "-m", "movie_enrichment", "--input", str(db), "--output", str(db), "--tmdb_base_url", url,
-                "--no_http_cache", "--progress", "off", "--max_requests_per_second", f"{rate:g}", *(extra or [])]
+                "--progress", "off", "--max_requests_per_second", f"{rate:g}", *(extra or [])]
     argv = [py, "-m", f"bench.peers.{name}", "--input", str(db), "--output", str(db), "--base-url", url,
             "--api-key", API_KEY, "--concurrency", str(CONCURRENCY), "--max-requests-per-second", f"{rate:g}"]
     if limit:
@@ -262,10 +268,9 @@ def scenario_s1(cfg: dict, out: Path, log) -> dict:
             # The same peer configured otherwise (Beam's Enrichment with as many workers as thread_pool has threads).
             rows.append(run_one("S1", f"{name} {' '.join(extra)}", name, data["db"], size, server, out, extra=extra,
                                 log=log))
-        if cfg.get("extra_pipeline"):
-            label = "pipeline " + " ".join(cfg["extra_pipeline"])
-            rows.append(run_one("S1", label, PIPELINE, data["db"], size, server, out, rate=0,
-                                extra=cfg["extra_pipeline"], log=log))
+        for extra in cfg.get("extra_pipeline", []):
+            rows.append(run_one("S1", "pipeline " + " ".join(extra), PIPELINE, data["db"], size, server, out, rate=0,
+                                extra=extra, log=log))
         prof = _profile_run("S1", data["db"], size, server, out, 0, log) if cfg.get("profile") else None
     check_outputs(rows, data["db"])
     return {"cfg": cfg, "data": _data_info(data), "rows": rows, "profile": prof}
@@ -278,11 +283,10 @@ def scenario_s2(cfg: dict, out: Path, log) -> dict:
         rows = [run_one("S2", PIPELINE, PIPELINE, data["db"], size, server, out, rate=rate, poll=True, log=log)]
         for name in cfg.get("peers", []):
             rows.append(run_one("S2", name, name, data["db"], size, server, out, rate=rate, poll=True, log=log))
-        if cfg.get("extra_pipeline"):
-            # Informational, not a peer: the same pipeline given a little headroom under the server's limit.
-            label = "pipeline " + " ".join(cfg["extra_pipeline"])
-            rows.append(run_one("S2", label, PIPELINE, data["db"], size, server, out, rate=rate,
-                                extra=cfg["extra_pipeline"], poll=True, log=log))
+        for extra in cfg.get("extra_pipeline", []):
+            # Informational, not a peer: the same pipeline without its HTTP cache.
+            rows.append(run_one("S2", "pipeline " + " ".join(extra), PIPELINE, data["db"], size, server, out, rate=rate,
+                                extra=extra, poll=True, log=log))
     check_outputs(rows, data["db"])
     return {"cfg": cfg, "data": _data_info(data), "rows": rows}
 
@@ -357,7 +361,15 @@ def _data_info(data: dict) -> dict:
             "catalog_bytes": data["catalog_bytes"]}
 
 
-RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r}
+def scenario_c(cfg: dict, out: Path, log) -> dict:
+    """The full catalogue with the defaults: the scale curve, the HTTP cache's size, a weekly refresh."""
+    sizes = cfg["sizes"]
+    return {"cfg": cfg, "curve": [catalogue.scale(size, out / "C", cfg["noise"], size == max(sizes), log)
+                                  for size in sizes]}
+
+
+RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r,
+           "C": scenario_c}
 
 
 # --- machine and versions ---------------------------------------------------------------------------------
