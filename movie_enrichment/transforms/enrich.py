@@ -82,7 +82,7 @@ class LookupTmdbFn(_ClientDoFn):
         super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
         self._field_overrides = dict(field_overrides)
-        self._input_roles = fields.detect_roles((), self._field_overrides)  # as the Selector reads them
+        self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
         self._pins = dict(pins or {})
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None

@@ -421,6 +421,12 @@ def detect_roles(records: Iterable[Any], overrides: Mapping[str, str] | None = N
     return Roles(tuple(ranked), frozenset(overrides))
 
 
+def input_roles(field_overrides: Iterable[tuple[str, str]] = ()) -> Roles:
+    """The roles that depend on no data: the `--field` overrides, and every field named like a role. What
+    `match_inputs` is computed with, the same by every writer of a record whatever its batch."""
+    return detect_roles((), dict(field_overrides))
+
+
 def roles_report(records: Iterable[Any], roles: Roles) -> list[RoleReport]:
     """Per role: the field most records take their value from, and how many records have a usable value."""
     objects = [r for r in records if isinstance(r, dict)]
@@ -440,6 +446,7 @@ def roles_report(records: Iterable[Any], roles: Roles) -> list[RoleReport]:
 
 
 def match_inputs(record: Any, roles: Roles = DEFAULT_ROLES) -> str:
+    # `roles`: `input_roles(field_overrides)` (DEFAULT_ROLES without --field).
     """A digest of what a record's match depends on: the raw values of every field that may give it a title,
     an original title, a year, directors or an id. A change to any of them (a corrected year, a pinned
     tmdb_id) changes the digest; other fields (a rating, a note) do not. Equal records give equal digests."""

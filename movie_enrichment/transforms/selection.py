@@ -81,7 +81,7 @@ class Selector:
     @functools.cached_property
     def roles(self) -> fields.Roles:
         """The roles that do not depend on the data: the overrides, and every field named like a role."""
-        return fields.detect_roles((), dict(self.field_overrides))
+        return fields.input_roles(self.field_overrides)
 
     def _wanted(self, outcome: Any) -> bool:
         status = outcome.get("status") if isinstance(outcome, dict) else None
