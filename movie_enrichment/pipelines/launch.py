@@ -109,12 +109,15 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
         os.environ[progress.ENV_DIR] = spill_dir
         os.environ[progress.ENV_DIR + "_PID"] = str(os.getpid())
         try:
-            with report.ProgressDisplay(config.progress, config.progress_interval, display or real_stderr,
-                                        spill_dir, status):
+            live = metrics.LiveProgress(spill_dir)
+            with report.ProgressDisplay(config.progress, config.progress_interval, display or real_stderr, live,
+                                        status):
                 pipeline = beam.Pipeline(runner=runners.runner_for(options), options=options)
                 build_pipeline(pipeline, config)
                 result = pipeline.run()
+                live.follow(result)  # where the local tracker sees nothing, Beam's metrics show the progress
                 result.wait_until_finish()
+                live.follow(result)
         except FatalError:
             raise
         except Exception as error:  # pylint: disable=broad-except

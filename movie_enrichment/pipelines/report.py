@@ -6,7 +6,7 @@ import datetime
 import os
 import threading
 import time
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import orjson
 
@@ -31,18 +31,18 @@ class ProgressDisplay:
         mode: auto, bar, lines or off.
         interval: seconds between plain lines.
         stream: where to write (standard error).
-        spill_dir: the folder where worker processes leave their counts.
+        source: gives the run's counts (`progress.FIELDS` and `progress.MARKS`) when called.
         status: the progress file, or None.
     """
 
-    def __init__(self, mode: str, interval: float, stream: TextIO, spill_dir: str | None,
+    def __init__(self, mode: str, interval: float, stream: TextIO, source: Callable[[], dict[str, int]],
                  status: progress.StatusFile | None = None):
         if mode == "auto":
             mode = "bar" if getattr(stream, "isatty", lambda: False)() else "lines"
         self._mode = mode
         self._interval = interval
         self._stream = stream
-        self._spill_dir = spill_dir
+        self._source = source
         self._status = status
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +83,7 @@ class ProgressDisplay:
         try:
             while True:
                 stopping = self._stop.wait(tick)
-                counts = progress.totals(self._spill_dir)
+                counts = self._source()
                 if self._status is not None:
                     self._status.update(**self.figures(counts))
                 if bar is not None:

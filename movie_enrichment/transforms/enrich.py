@@ -96,6 +96,7 @@ class LookupTmdbFn(_ClientDoFn):
         self._outcomes = {s: Metrics.counter(NAMESPACE, f"lookup_{s}")
                           for s in ("ok", "not_found", "ambiguous", "failed", "invalid")}
         self._resumed = Metrics.counter(NAMESPACE, "resumed")
+        self._resumed_failed = Metrics.counter(NAMESPACE, "resumed_failed")
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -123,6 +124,8 @@ class LookupTmdbFn(_ClientDoFn):
         """A lookup read back from the checkpoints of an interrupted run: no request."""
         _, record, needed, hit = item
         self._resumed.inc()
+        if hit["status"] == FAILED:
+            self._resumed_failed.inc()
         progress.add(done=1, failed=int(hit["status"] == FAILED))
         return {**hit, "enrichers": list(needed), "prior": record.get("enrichment")}
 

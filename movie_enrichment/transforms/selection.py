@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import apache_beam as beam
 import orjson
+from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
 from movie_enrichment.transforms import fields
@@ -206,12 +207,14 @@ class SelectMoviesFn(beam.DoFn):
 
     def __init__(self, selector: Selector):
         self._selector = selector
+        self._selected = Metrics.counter(progress.METRICS_NAMESPACE, "selected")
 
     def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
         for key, record in chunk:
             needed = self._selector.needed(key, record)
             if needed:
                 progress.add(selected=1)
+                self._selected.inc()
                 yield key, (record, needed)
 
     def finish_bundle(self) -> None:
