@@ -1,93 +1,27 @@
 """The enrichment DoFns with a fake TMDB client, and the EnrichMovies transform under TestPipeline."""
 
-import copy
-
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from fakes import FakeClient
 
-from movie_enrichment.io.tmdb import ClientStats, TmdbAuthError, TmdbError, TmdbSettings
+from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings
 from movie_enrichment.transforms import enrich
 from movie_enrichment.transforms.enrich import EnrichImagesFn, EnrichMetadataFn, EnrichMovies, LookupTmdbFn
 
 SETTINGS = TmdbSettings(api_key="secret-key-123", base_url="http://fake.invalid/3")
 
-DETAILS = {
-    539: {"id": 539, "title": "Psycho", "original_title": "Psycho", "release_date": "1960-06-22",
-          "imdb_id": "tt0054215", "popularity": 30.0, "poster_path": "/p539.jpg", "backdrop_path": "/b539.jpg",
-          "genres": [{"id": 27, "name": "Horror"}], "runtime": 109,
-          "credits": {"cast": [{"name": "Anthony Perkins", "character": "Norman Bates", "order": 0}],
-                      "crew": [{"name": "Alfred Hitchcock", "job": "Director"}]},
-          "images": {"posters": [{"file_path": "/p539.jpg"}, {"file_path": "/alt539.jpg"}], "backdrops": []}},
-    11252: {"id": 11252, "title": "Psycho", "original_title": "Psycho", "release_date": "1998-12-04",
-            "imdb_id": "tt0155975", "popularity": 40.0, "poster_path": "/p11252.jpg", "backdrop_path": None,
-            "credits": {"cast": [], "crew": [{"name": "Gus Van Sant", "job": "Director"}]},
-            "images": {"posters": [], "backdrops": []}},
-}
-
-
-def search_result(details):
-    return {k: details[k] for k in ("id", "title", "original_title", "release_date", "popularity")}
-
-
-class FakeClient:
-    """Answers from DETAILS; records every call; can be told to fail."""
-
-    calls: list = []
-
-    def __init__(self, settings, fail_search=False, auth_error=False):
-        self.settings = settings
-        self.stats = ClientStats()
-        self.fail_search = fail_search
-        self.auth_error = auth_error
-        self.opened = False
-
-    def open(self):
-        self.opened = True
-
-    def close(self):
-        self.opened = False
-
-    def _call(self, name, *args):
-        FakeClient.calls.append((name,) + args)
-        self.stats.requests += 1
-        if self.auth_error:
-            raise TmdbAuthError("TMDB rejected the API key (HTTP 401)")
-
-    def search_movie(self, query, year=None, shrink=None):
-        self._call("search", query)
-        if self.fail_search:
-            raise TmdbError("HTTP 503 from search/movie after retries: api_key=secret-key-123")
-        return [search_result(d) for d in DETAILS.values() if d["title"].lower() == query.lower()]
-
-    def find_by_imdb(self, imdb_id):
-        self._call("find", imdb_id)
-        return [search_result(d) for d in DETAILS.values() if d["imdb_id"] == imdb_id]
-
-    def movie_details(self, tmdb_id, append=(), shrink=None):
-        self._call("details", tmdb_id, tuple(append))
-        body = copy.deepcopy(DETAILS.get(tmdb_id))
-        if body is not None:
-            for part in ("credits", "images"):
-                if part not in append:
-                    body.pop(part, None)
-        return body
-
-    def configuration(self):
-        self._call("configuration")
-        return {"images": {"secure_base_url": "https://image.tmdb.org/t/p/"}}
-
 
 @pytest.fixture(autouse=True)
-def fresh_fake():
-    FakeClient.calls = []
+def fresh_configuration():
     enrich._CONFIGURATION.clear()
     yield
 
 
-def lookup(batch, **client_kwargs):
-    fn = LookupTmdbFn(SETTINGS, client_factory=lambda s: FakeClient(s, **client_kwargs))
+def lookup(batch, client=None, **client_kwargs):
+    client = client or FakeClient(SETTINGS, **client_kwargs)
+    fn = LookupTmdbFn(SETTINGS, client_factory=lambda _settings: client)
     fn.setup()
     try:
         return dict(fn.process([item + (None,) for item in batch]))
@@ -96,23 +30,26 @@ def lookup(batch, **client_kwargs):
 
 
 def test_remake_is_told_apart_by_year_with_two_requests():
-    hits = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata", "images"))])
+    client = FakeClient(SETTINGS)
+    hits = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata", "images"))], client)
     hit = hits["Psycho"]
     assert hit["status"] == "ok" and hit["tmdb_id"] == 539
-    assert [c[0] for c in FakeClient.calls] == ["search", "details"]
-    assert FakeClient.calls[1][2] == ("credits", "external_ids", "images")
+    assert [c[0] for c in client.calls] == ["search", "details"]
+    assert client.calls[1][2] == ("credits", "external_ids", "images")
 
 
 def test_known_tmdb_id_costs_one_request_and_metadata_only_appends_no_images():
-    hits = lookup([("P", {"title": "Psycho", "tmdb_id": 11252}, ("metadata",))])
+    client = FakeClient(SETTINGS)
+    hits = lookup([("P", {"title": "Psycho", "tmdb_id": 11252}, ("metadata",))], client)
     assert hits["P"]["tmdb_id"] == 11252
-    assert FakeClient.calls == [("details", 11252, ("credits", "external_ids"))]
+    assert client.calls == [("details", 11252, ("credits", "external_ids"))]
 
 
 def test_invalid_record_costs_no_request_and_says_why():
-    hits = lookup([("x", {"title": ""}, ("metadata", "images"))])
+    client = FakeClient(SETTINGS)
+    hits = lookup([("x", {"title": ""}, ("metadata", "images"))], client)
     assert hits["x"]["status"] == "invalid" and "title" in hits["x"]["error"]
-    assert FakeClient.calls == []
+    assert client.calls == []
 
 
 def test_network_failure_is_data_with_the_key_redacted():
@@ -139,12 +76,12 @@ def test_lookup_writes_one_checkpoint_per_batch(tmp_path):
 def test_a_checkpointed_hit_is_reused_without_a_request():
     record = {"title": "Psycho", "year": 1960}
     hit = lookup([("Psycho", record, ("metadata",))])["Psycho"]
-    FakeClient.calls = []
-    fn = LookupTmdbFn(SETTINGS, client_factory=FakeClient)
+    client = FakeClient(SETTINGS)
+    fn = LookupTmdbFn(SETTINGS, client_factory=lambda _settings: client)
     fn.setup()
     [(key, again)] = list(fn.process([("Psycho", record, ("metadata",), hit)]))
     fn.teardown()
-    assert FakeClient.calls == [] and again["tmdb_id"] == 539
+    assert client.calls == [] and again["tmdb_id"] == 539
 
 
 def test_a_checkpoint_of_another_version_of_the_record_is_not_used():
@@ -176,12 +113,12 @@ def test_metadata_fn_builds_the_contract_block():
 
 def test_images_fn_fetches_configuration_once_per_process():
     hit = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("images",))])["Psycho"]
-    FakeClient.calls = []
-    fn = EnrichImagesFn(SETTINGS, client_factory=FakeClient)
+    client = FakeClient(SETTINGS)
+    fn = EnrichImagesFn(SETTINGS, client_factory=lambda _settings: client)
     fn.setup()
     parts = [list(fn.process(("Psycho", hit)))[0][1] for _ in range(3)]
     fn.teardown()
-    assert [c[0] for c in FakeClient.calls] == ["configuration"]
+    assert [c[0] for c in client.calls] == ["configuration"]
     assert parts[0]["value"]["poster"] == "https://image.tmdb.org/t/p/w500/p539.jpg"
     assert parts[0]["value"]["posters"][1] == "https://image.tmdb.org/t/p/w500/alt539.jpg"
 

@@ -1,10 +1,13 @@
 """The enrichment pipeline's graph, built apart from launching it so tests can build it on a TestPipeline."""
 
+from typing import Any, Callable
+
 import apache_beam as beam
 
 from movie_enrichment.io import checkpoints, database, review, sink, stores
 from movie_enrichment.io.failures import WriteFailures
 from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
+from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.enrich import EnrichMovies
 from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
@@ -19,13 +22,15 @@ def store_selection(selector: Selector) -> stores.Selection:
     return stores.Selection(enrichers=selector.enrichers, mode=selector.mode, stale_before=stale)
 
 
-def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
+def build_pipeline(p: beam.Pipeline, config: RunConfig,
+                   client_factory: Callable[[TmdbSettings], Any] = TmdbClient) -> dict:
     """Adds the whole job to `p` and returns its main PCollections (for tests and for the launcher).
 
     The graph is the same for every store; the store gives its reader and its writer. The JSON file is read
     once (records plus a snapshot) and written once, at the end, with every movie's parts merged. A database
     store is read by key ranges, only the rows the selection may pick, and written per lookup batch, one
     transaction each, straight from the enrichers' field-level patches: those transactions are its checkpoints.
+    `client_factory` builds each DoFn's TMDB client from the settings; tests pass a fake.
     """
     in_database = stores.is_store_url(config.input)
     if in_database:
@@ -39,7 +44,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig) -> dict:
     selected = records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
-        config.checkpoint_dir, resumed=resumed, field_overrides=config.field_overrides, pins=config.selector.pins,
+        config.checkpoint_dir, resumed=resumed, client_factory=client_factory, field_overrides=config.field_overrides,
+        pins=config.selector.pins,
         per_movie=not in_database)
     if in_database:
         written = enriched["patches"] | "WriteDatabase" >> WriteStore(
