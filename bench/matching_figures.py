@@ -27,12 +27,7 @@ def run(name: str, table: dict, expected: dict, films: list[dict] | None) -> Non
             raise SystemExit(done.stderr)
         after = json.loads(db.read_text())
         counts = server.counts()
-        wrong, missed = [], []
-        for key, want in expected.items():
-            status = after[key]["enrichment"]["metadata"]["status"]
-            got = after[key]["tmdb"]["id"] if status == "ok" else status
-            if got != want:
-                (missed if status in ("not_found", "ambiguous") else wrong).append((key, want, got))
+        wrong, missed = corpus.score_output(after, expected)
         findable = sum(isinstance(v, int) for v in expected.values())
         looked_up = sum(v != "invalid" for v in expected.values())
         matched = findable - sum(isinstance(want, int) for _, want, _ in wrong + missed)

@@ -38,12 +38,7 @@ def test_sample_in_a_scraped_tables_names_matched_end_to_end(server, tmp_path, c
     done = cli(args(server, db))
     assert done.returncode == 0, done.stderr
     after = load(db)
-    wrong, missed = [], []
-    for key, want in expected.items():
-        status = after[key]["enrichment"]["metadata"]["status"]
-        got = after[key]["tmdb"]["id"] if status == "ok" else status
-        if got != want:
-            (missed if status in ("not_found", "ambiguous") else wrong).append((key, want, got))
+    wrong, missed = corpus.score_output(after, expected)
     findable = sum(isinstance(v, int) for v in expected.values())
     assert wrong == []
     assert findable - len(missed) >= 0.97 * findable, missed

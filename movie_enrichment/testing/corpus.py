@@ -207,3 +207,15 @@ def shapes_corpus(id_share: int = 5) -> tuple[dict, dict]:
     add("Untitled", {"Title": None, "Year": 2001}, INVALID)
     add("Blank", {"Title": "N/A", "Year": 2003}, INVALID)
     return table, expected
+
+
+def score_output(after: dict, expected: dict) -> tuple[list, list]:
+    """(wrong, missed) of an enriched database against the expected answers: (key, expected, got) each; a movie
+    left ambiguous or not found that should have matched is missed, any other difference is wrong."""
+    wrong, missed = [], []
+    for key, want in expected.items():
+        status = after[key]["enrichment"]["metadata"]["status"]
+        got = after[key]["tmdb"]["id"] if status == "ok" else status
+        if got != want:
+            (missed if status in ("not_found", "ambiguous") else wrong).append((key, want, got))
+    return wrong, missed
