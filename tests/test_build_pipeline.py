@@ -30,6 +30,7 @@ def _config(tmp_path, **changes) -> RunConfig:
     db.write_bytes(orjson.dumps(MOVIES))
     fields = dict(input=str(db), output=str(db), backup_dir=str(tmp_path / "backups"),
                   failures=str(tmp_path / "movies.json.failures.jsonl"),
+                  review=str(tmp_path / "movies.json.review.jsonl"),
                   checkpoint_dir=str(tmp_path / "checkpoints"),
                   settings=TmdbSettings(api_key="secret-key-123", base_url="http://fake.invalid/3"),
                   selector=Selector(), batch_size=2)
