@@ -15,6 +15,8 @@ from typing import Iterator
 # PostgreSQL refuses to run as root: as root the server runs as this system user (Debian's package makes it).
 SERVER_USER = "postgres"
 SUPERUSER = "movie_enrichment"
+_PREFIX = "me-postgres-"
+_OWNER = "owner.pid"  # the process whose session started the server
 
 
 class PostgresUnavailable(RuntimeError):
@@ -78,7 +80,10 @@ def running_server(base_dir: str | None = None, durable: bool = False) -> Iterat
         PostgresUnavailable: the binaries are missing.
     """
     bindir = find_bindir()
-    root = tempfile.mkdtemp(prefix="me-postgres-", dir=base_dir)
+    stop_abandoned(bindir, base_dir)
+    root = tempfile.mkdtemp(prefix=_PREFIX, dir=base_dir)
+    with open(os.path.join(root, _OWNER), "w", encoding="ascii") as owner:
+        owner.write(str(os.getpid()))
     datadir, sockets = os.path.join(root, "data"), os.path.join(root, "sockets")
     os.makedirs(sockets)
     if os.geteuid() == 0:
@@ -107,6 +112,37 @@ def running_server(base_dir: str | None = None, durable: bool = False) -> Iterat
                                         "-w", "stop"]), check=False, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def stop_abandoned(bindir: str, base_dir: str | None = None) -> int:
+    """Stops and removes the servers of test sessions that died without their teardown (a SIGKILL, a timeout):
+    their owner process is gone. Returns how many were removed."""
+    removed = 0
+    for root in glob.glob(os.path.join(base_dir or tempfile.gettempdir(), _PREFIX + "*")):
+        try:
+            with open(os.path.join(root, _OWNER), encoding="ascii") as owner:
+                pid = int(owner.read().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        if os.path.exists(os.path.join(root, "data", "postmaster.pid")):
+            subprocess.run(_as_server_user([os.path.join(bindir, "pg_ctl"), "-D", os.path.join(root, "data"),
+                                            "-m", "immediate", "-w", "stop"]), check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _wait_for(port: int, timeout: float = 30.0) -> None:
