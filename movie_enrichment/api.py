@@ -331,10 +331,10 @@ class Run:
         return self.state
 
     def cancel(self) -> bool:
-        """Asks the run to stop as Ctrl-C does (SIGINT): finished batches stay checkpointed, and the database
-        is the old file or the complete new one; a rerun of the same options finishes the rest. Returns at
-        once (False if the run had already ended); `wait()` for the end."""
-        return self._signal(signal.SIGINT)
+        """Asks the run to stop (SIGTERM, which the command treats as Ctrl-C): finished batches stay
+        checkpointed, and the database is the old file or the complete new one; a rerun of the same options
+        finishes the rest. Returns at once (False if the run had already ended); `wait()` for the end."""
+        return self._signal(signal.SIGTERM)
 
     def kill(self) -> bool:
         """Stops the run at once (SIGKILL), for a run that does not answer cancel(): the database is still the

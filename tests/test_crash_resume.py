@@ -128,3 +128,35 @@ def test_sigkill_leaves_a_whole_database_and_a_rerun_finishes_the_job(point, slo
     assert repeated <= WORKERS * BATCH * 2 + 2 * WORKERS, (point, hit, repeated)
     print(f"\n{point}: kill landed={hit}, requests before kill={killed_requests}, "
           f"repeated by the rerun={max(repeated, 0)}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_stops_like_ctrl_c_keeping_finished_batches(sig, slow_server, reference, tmp_path):
+    """What systemd, Docker and `timeout` send ends a run as Ctrl-C does: exit 130 within a bounded time, the
+    database untouched, the finished batches checkpointed, one line saying so; the same command resumes."""
+    original = synthetic.database(MOVIES, padding=PADDING)
+    db = tmp_path / "movies.json"
+    db.write_bytes(original)
+    process = subprocess.Popen(command(db, slow_server.url), env=environment(tmp_path),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: len(checkpoint_files(db)) >= 2, process), "the run got two batches done"
+    process.send_signal(sig)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    stopped_after = time.monotonic() - started
+
+    assert process.returncode == 130, stderr
+    assert stopped_after < 20, "in-flight lookups finish or are abandoned within a bounded time"
+    assert db.read_bytes() == original, "the database is the old file"
+    kept = len(checkpoint_files(db))
+    assert kept >= 2
+    lines = [line for line in stderr.splitlines() if line.startswith("movie-enrich: interrupted")]
+    assert len(lines) == 1, stderr
+    assert f"{kept} finished batches kept in {db}.checkpoints" in lines[0]
+    assert "rerun the same command to resume" in lines[0]
+
+    done = subprocess.run(command(db, slow_server.url) + ["--report", str(tmp_path / "report.json")],
+                          env=environment(tmp_path), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert comparable(orjson.loads(db.read_bytes())) == comparable(reference[0])
+    assert orjson.loads((tmp_path / "report.json").read_bytes())["movies_resumed_from_checkpoints"] >= kept * BATCH

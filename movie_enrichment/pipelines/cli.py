@@ -1,8 +1,12 @@
 """The `movie-enrich` command: argv in, --help in groups, a run, its table on stdout, an exit status out."""
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 from typing import Sequence, TextIO
 
 from movie_enrichment.io import database, sink, stores
@@ -25,8 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--help_beam" in argv:
         run_config.parser(include_ours=False).print_help(sys.stdout)
         return EXIT_OK
+    resolved: list = []
     try:
-        _command(argv, sys.stdout)
+        with _terminate_as_interrupt():
+            _command(argv, sys.stdout, resolved)
     except (FatalError, database.DatabaseError, sink.SinkError, stores.StoreError) as error:
         logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
         print(f"movie-enrich: error: {error}", file=sys.stderr)
@@ -34,13 +40,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.disable(logging.NOTSET)
         return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:
-        print("movie-enrich: interrupted; finished batches are kept in the checkpoints", file=sys.stderr)
+        print(f"movie-enrich: interrupted; {_kept(resolved[0] if resolved else None)}; "
+              "rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
 
 
-def _command(argv: list[str], stdout: TextIO) -> None:
+# After SIGTERM (or Ctrl-C) a run has this long to wind down before the process ends regardless: systemd and
+# Docker send SIGKILL after 10 s by default, and everything a run writes is atomic, so an abandoned lookup
+# only costs its batch being redone.
+GRACE_SECONDS = 8.0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (systemd, Docker, `timeout`, `kill`) ends a run as Ctrl-C does: KeyboardInterrupt in the main
+    thread, so the finished batches stay checkpointed and the database is untouched. In-flight lookups get
+    GRACE_SECONDS; then, or at a second signal, the process exits with 130 at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopping = threading.Event()
+
+    def interrupt(*_):
+        if stopping.is_set():
+            os._exit(EXIT_INTERRUPTED)
+        stopping.set()
+        timer = threading.Timer(GRACE_SECONDS, os._exit, (EXIT_INTERRUPTED,))
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    if previous[signal.SIGINT] is signal.default_int_handler:  # not when the caller chose otherwise
+        signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _kept(config: run_config.RunConfig | None) -> str:
+    """What an interrupted run leaves behind, in words."""
+    if config is None:
+        return "nothing was written"
+    if not config.checkpoint_dir:
+        return "each finished batch is already saved in the database"
+    folder = os.path.abspath(config.checkpoint_dir) if sink.is_local(config.checkpoint_dir) \
+        else config.checkpoint_dir
+    try:
+        from movie_enrichment.io.checkpoints import CheckpointStore
+        batches = len(CheckpointStore(config.checkpoint_dir).paths())
+    except Exception:  # pylint: disable=broad-except
+        return f"finished batches are kept in {folder}"
+    return f"{batches} finished batch{'' if batches == 1 else 'es'} kept in {folder}"
+
+
+def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> None:
     options, config = run_config.resolve(argv)
+    if resolved is not None:
+        resolved.append(config)
     process.redact_logs(config.settings.api_key)
     config = run_config.with_changed_ids(config)
     quiet = process.set_log_level(config.log_level) > logging.INFO
