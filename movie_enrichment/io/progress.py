@@ -12,8 +12,10 @@ import time
 
 import orjson
 
+from movie_enrichment.model import NAMESPACE
+
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
-METRICS_NAMESPACE = "movie_enrichment"  # of the Beam metrics the launcher reads back after a run
+METRICS_NAMESPACE = NAMESPACE  # of the Beam metrics the launcher reads back after a run
 FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits")
 # Stages a run has reached, as 0/1 marks beside the counts: the first lookup batch, the database write.
 MARKS = ("enriching", "writing")

@@ -14,6 +14,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from movie_enrichment.io import database, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient
+from movie_enrichment.model import now_iso
 from movie_enrichment.pipelines import metrics, process, report, runners
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
@@ -71,7 +72,7 @@ def watch(config: RunConfig, options: PipelineOptions, out: TextIO, quiet_stderr
 
 def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | None, quiet_stderr: bool,
                 run_id: str | None = None, status: progress.StatusFile | None = None) -> report.RunSummary:
-    started, started_at = time.monotonic(), report.now_iso()
+    started, started_at = time.monotonic(), now_iso()
     before = _backups(config)
     if config.settings.cache_path:
         # Created here, once, so that worker processes never race to create the same SQLite file; expired

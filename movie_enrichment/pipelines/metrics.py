@@ -8,7 +8,7 @@ import time
 import apache_beam as beam
 
 from movie_enrichment.io import progress
-from movie_enrichment.pipelines.report import STATUSES
+from movie_enrichment.model import NAMESPACE, STATUSES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def counters(result) -> dict[str, int]:
     if getattr(result, "_metrics", None) is not None:
         result._metrics = None  # pylint: disable=protected-access
     try:
-        query = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(progress.METRICS_NAMESPACE))
+        query = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))
     except Exception as error:  # pylint: disable=broad-except
         _LOGGER.info("This runner gives no metrics: %s", error)
         return {}

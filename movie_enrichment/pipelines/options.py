@@ -5,7 +5,8 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from movie_enrichment.transforms.selection import ENRICHERS, REPROCESS_MODES
+from movie_enrichment.model import ENRICHERS
+from movie_enrichment.transforms.selection import REPROCESS_MODES
 
 
 def _enrichers(value: str) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ import orjson
 
 from movie_enrichment.io import progress
 from movie_enrichment.io.tmdb import redact
+from movie_enrichment.model import STATUSES
 
-STATUSES = ("ok", "not_found", "ambiguous", "failed", "invalid")
 STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
 
@@ -187,8 +187,6 @@ def write_report(path: str, summary: RunSummary) -> None:
     atomic_write(path, orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 

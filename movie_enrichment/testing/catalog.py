@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import pathlib
 
+from movie_enrichment.model import INVALID, NOT_FOUND  # noqa: F401  (answers the expected matches use)
+
 DATA_DIR = pathlib.Path(__file__).parent / "data"
 CATALOG_FILE = "catalog.json"
 SAMPLE_FILE = "sample_movies.json"
 EXPECTED_FILE = "sample_expected.json"
-
-NOT_FOUND = "not_found"
-INVALID = "invalid"
 
 
 def load(name: str):

@@ -2,7 +2,6 @@
 
 import concurrent.futures
 import dataclasses
-import datetime
 import logging
 import threading
 from typing import Any, Callable, Iterable
@@ -13,15 +12,12 @@ from apache_beam.metrics import Metrics
 from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
+from movie_enrichment.model import AMBIGUOUS, FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, now_iso
 from movie_enrichment.transforms import extract, fields, matching
-from movie_enrichment.transforms.selection import FAILED, INVALID, OK, checkpoint_answers, fingerprint
+from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
-NAMESPACE = progress.METRICS_NAMESPACE
 
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class _ClientDoFn(beam.DoFn):
@@ -94,7 +90,7 @@ class LookupTmdbFn(_ClientDoFn):
             max_workers=max(1, self._settings.max_concurrency), thread_name_prefix="tmdb")
         self._store = CheckpointStore(self._checkpoint_dir) if self._checkpoint_dir else None
         self._outcomes = {s: Metrics.counter(NAMESPACE, f"lookup_{s}")
-                          for s in ("ok", "not_found", "ambiguous", "failed", "invalid")}
+                          for s in STATUSES}
         self._resumed = Metrics.counter(NAMESPACE, "resumed")
         self._resumed_failed = Metrics.counter(NAMESPACE, "resumed_failed")
 
@@ -143,7 +139,7 @@ class LookupTmdbFn(_ClientDoFn):
         try:
             query, hit["pinned"] = _query(key, record, roles, self._pins.get(key), hit["match_inputs"])
         except matching.InvalidRecord as error:
-            hit.update(status=INVALID, error=str(error), updated_at=utc_now())
+            hit.update(status=INVALID, error=str(error), updated_at=now_iso())
             progress.add(done=1)
             return hit
         append = tuple(part for enricher in needed for part in APPEND_FOR[enricher])
@@ -167,7 +163,7 @@ class LookupTmdbFn(_ClientDoFn):
                     details = result.details or client.movie_details(result.tmdb_id, append,
                                                                      shrink=extract.trim_details)
                     if details is None:  # a stale or wrong tmdb_id in the record
-                        hit.update(status=matching.STATUS_NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
+                        hit.update(status=NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
                 else:
                     hit["review"] = _review(query, result)
             if details is not None:
@@ -181,7 +177,7 @@ class LookupTmdbFn(_ClientDoFn):
             # One odd movie (an unexpected body, a bug) must not fail the run: it is kept and listed.
             _LOGGER.warning("Lookup of %r failed: %s", key, redact(repr(error), self._settings.api_key))
             hit.update(status=FAILED, error=redact(f"{type(error).__name__}: {error}", self._settings.api_key))
-        hit["updated_at"] = utc_now()
+        hit["updated_at"] = now_iso()
         progress.add(done=1, failed=int(hit["status"] == FAILED))
         return hit
 
@@ -221,7 +217,7 @@ def _review(query: matching.MovieQuery, result: matching.MatchResult) -> dict:
 
 
 def _outcome(hit: dict, extra: dict | None = None) -> dict:
-    outcome = {"status": hit["status"], "updated_at": hit["updated_at"] or utc_now(), "error": hit["error"]}
+    outcome = {"status": hit["status"], "updated_at": hit["updated_at"] or now_iso(), "error": hit["error"]}
     if hit["status"] == OK:
         outcome["error"] = None
     # What the match was made from (the next run looks the movie up again when the user changes it) and the
@@ -239,7 +235,7 @@ class EnrichMetadataFn(beam.DoFn):
 
     def setup(self) -> None:
         self._counters = {s: Metrics.counter(NAMESPACE, f"metadata_{s}")
-                          for s in ("ok", "not_found", "ambiguous", "failed", "invalid")}
+                          for s in STATUSES}
 
     def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, dict]]:
         key, hit = element
@@ -271,7 +267,7 @@ class EnrichImagesFn(_ClientDoFn):
     def setup(self) -> None:
         super().setup()
         self._outcomes = {s: Metrics.counter(NAMESPACE, f"images_{s}")
-                          for s in ("ok", "not_found", "ambiguous", "failed", "invalid")}
+                          for s in STATUSES}
 
     def _image_base(self) -> str:
         # Module-level, so every DoFn instance of this process shares one /configuration request.
@@ -385,7 +381,7 @@ def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
     return key, patch
 
 
-REVIEW_STATUSES = (matching.STATUS_AMBIGUOUS, matching.STATUS_NOT_FOUND)
+REVIEW_STATUSES = (AMBIGUOUS, NOT_FOUND)
 
 
 def review_line(key: str, hit: dict) -> dict:

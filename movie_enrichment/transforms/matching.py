@@ -8,12 +8,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from movie_enrichment.model import AMBIGUOUS as STATUS_AMBIGUOUS
+from movie_enrichment.model import NOT_FOUND as STATUS_NOT_FOUND
+from movie_enrichment.model import OK as STATUS_OK
 from movie_enrichment.transforms import fields
-
-STATUS_OK = "ok"
-STATUS_NOT_FOUND = "not_found"
-STATUS_AMBIGUOUS = "ambiguous"
-STATUS_INVALID = "invalid"
 
 # --- Scoring knobs (all scores are in [0, 1]) -------------------------------------------------
 # A candidate whose best title similarity is below this is not the same film, whatever its year.

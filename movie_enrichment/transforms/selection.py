@@ -13,15 +13,13 @@ import orjson
 from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
+from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK
 from movie_enrichment.transforms import fields
 from movie_enrichment.transforms.fields import OWN_FIELDS
-
-ENRICHERS = ("metadata", "images")
 
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
 # The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
 REFRESH_MODES = ("not_found", "stale", "changed", "all")
-OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "failed", "invalid"
 
 
 def fingerprint(record: Any) -> str:
@@ -207,7 +205,7 @@ class SelectMoviesFn(beam.DoFn):
 
     def __init__(self, selector: Selector):
         self._selector = selector
-        self._selected = Metrics.counter(progress.METRICS_NAMESPACE, "selected")
+        self._selected = Metrics.counter(NAMESPACE, "selected")
 
     def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
         for key, record in chunk:

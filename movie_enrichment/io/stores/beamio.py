@@ -18,9 +18,9 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from movie_enrichment.io import progress
 from movie_enrichment.io.stores import Selection, Store, open_store, redact_url
+from movie_enrichment.model import NAMESPACE
 
 _LOGGER = logging.getLogger(__name__)
-NAMESPACE = "movie_enrichment"
 
 
 class _StoreDoFn(beam.DoFn):
