@@ -7,6 +7,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from fakes import FakeClient
 
 from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings
+from movie_enrichment.model import LookupRequest
 from movie_enrichment.transforms import enrich
 from movie_enrichment.transforms.enrich import EnrichImagesFn, EnrichMetadataFn, EnrichMovies, LookupTmdbFn
 
@@ -24,7 +25,7 @@ def lookup(batch, client=None, **client_kwargs):
     fn = LookupTmdbFn(SETTINGS, client_factory=lambda _settings: client)
     fn.setup()
     try:
-        return dict(fn.process([item + (None,) for item in batch]))
+        return dict(fn.process([LookupRequest(*item) for item in batch]))
     finally:
         fn.teardown()
 
@@ -66,8 +67,8 @@ def test_rejected_key_stops_the_run():
 def test_lookup_writes_one_checkpoint_per_batch(tmp_path):
     fn = LookupTmdbFn(SETTINGS, checkpoint_dir=str(tmp_path / "ck"), client_factory=FakeClient)
     fn.setup()
-    list(fn.process([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",), None),
-                     ("Psycho (1998)", {"title": "Psycho", "year": 1998}, ("metadata",), None)]))
+    list(fn.process([LookupRequest("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",)),
+                     LookupRequest("Psycho (1998)", {"title": "Psycho", "year": 1998}, ("metadata",))]))
     fn.teardown()
     files = list((tmp_path / "ck").glob("batch-*.json"))
     assert len(files) == 1 and b"Psycho (1998)" in files[0].read_bytes()
@@ -79,7 +80,7 @@ def test_a_checkpointed_hit_is_reused_without_a_request():
     client = FakeClient(SETTINGS)
     fn = LookupTmdbFn(SETTINGS, client_factory=lambda _settings: client)
     fn.setup()
-    [(key, again)] = list(fn.process([("Psycho", record, ("metadata",), hit)]))
+    [(key, again)] = list(fn.process([LookupRequest("Psycho", record, ("metadata",), hit)]))
     fn.teardown()
     assert client.calls == [] and again["tmdb_id"] == 539
 
@@ -88,15 +89,13 @@ def test_a_checkpoint_of_another_version_of_the_record_is_not_used():
     record = {"title": "Psycho", "year": 1960}
     hit = lookup([("Psycho", record, ("metadata",))])["Psycho"]
     changed = {**record, "year": 1998}
-    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(changed, ("metadata",))],
-                                                                 "resumed": [hit]})))
-    assert reused is None
-    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata", "images"))],
-                                                                 "resumed": [hit]})))
-    assert reused is None, "a metadata-only lookup cannot serve the images enricher"
-    [(_, _, _, reused)] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata",))],
-                                                                 "resumed": [hit]})))
-    assert reused is hit
+    [request] = list(enrich._with_checkpoint(("Psycho", {"movie": [(changed, ("metadata",))], "resumed": [hit]})))
+    assert request.resumed is None
+    [request] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata", "images"))],
+                                                        "resumed": [hit]})))
+    assert request.resumed is None, "a metadata-only lookup cannot serve the images enricher"
+    [request] = list(enrich._with_checkpoint(("Psycho", {"movie": [(record, ("metadata",))], "resumed": [hit]})))
+    assert request == LookupRequest("Psycho", record, ("metadata",), hit)
     assert list(enrich._with_checkpoint(("Gone", {"movie": [], "resumed": [hit]}))) == []
 
 

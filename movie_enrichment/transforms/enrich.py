@@ -12,7 +12,7 @@ from apache_beam.metrics import Metrics
 from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
-from movie_enrichment.model import AMBIGUOUS, FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, now_iso
+from movie_enrichment.model import AMBIGUOUS, FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, LookupRequest, now_iso
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
@@ -66,8 +66,8 @@ class LookupTmdbFn(_ClientDoFn):
             (a sample of the database), with each record's own fields as fallback.
         pins: `--pins`: key -> "tmdb:ID" or "imdb:ttID"; a pinned movie is looked up by that id alone.
 
-    Input: batches (lists) of (key, record, needed_enrichers, resumed_hit); a movie with a hit read back from
-    the checkpoints costs no request. Output: (key, hit) per movie, where a hit is a dict with the match
+    Input: batches (lists) of `LookupRequest`; a movie with a lookup read back from the checkpoints costs no
+    request. Output: (key, hit) per movie, where a hit is a dict with the match
     outcome and the trimmed details body that every enricher reads. Outcomes other than
     success are data; only a rejected API key raises, because it dooms every other request too.
     """
@@ -102,12 +102,12 @@ class LookupTmdbFn(_ClientDoFn):
             self._pool = None
         super().teardown()
 
-    def process(self, batch: list[tuple[str, Any, tuple[str, ...], dict | None]]) -> Iterable[tuple[str, dict]]:
+    def process(self, batch: list[LookupRequest]) -> Iterable[tuple[str, dict]]:
         progress.mark("enriching")
-        resumed = [self._reuse(item) for item in batch if item[3] is not None]
-        todo = [item for item in batch if item[3] is None]
-        roles = fields.detect_roles((item[1] for item in todo), self._field_overrides)
-        hits = list(self._pool.map(lambda item: self._lookup(item, roles), todo))
+        resumed = [self._reuse(request) for request in batch if request.resumed is not None]
+        todo = [request for request in batch if request.resumed is None]
+        roles = fields.detect_roles((request.record for request in todo), self._field_overrides)
+        hits = list(self._pool.map(lambda request: self._lookup(request, roles), todo))
         self._report_requests()
         if self._store is not None and hits:
             self._store.write_batch(hits)
@@ -116,9 +116,9 @@ class LookupTmdbFn(_ClientDoFn):
             yield hit["key"], hit
         yield from ((hit["key"], hit) for hit in resumed)
 
-    def _reuse(self, item: tuple[str, Any, tuple[str, ...], dict]) -> dict:
+    def _reuse(self, request: LookupRequest) -> dict:
         """A lookup read back from the checkpoints of an interrupted run: no request."""
-        _, record, needed, hit = item
+        record, needed, hit = request.record, request.enrichers, request.resumed
         self._resumed.inc()
         if hit["status"] == FAILED:
             self._resumed_failed.inc()
@@ -128,10 +128,10 @@ class LookupTmdbFn(_ClientDoFn):
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
 
-    def _lookup(self, item: tuple[str, Any, tuple[str, ...], None], roles: fields.Roles) -> dict:
+    def _lookup(self, request: LookupRequest, roles: fields.Roles) -> dict:
         if self._abort.is_set():
             raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
-        key, record, needed, _ = item
+        key, record, needed = request.key, request.record, request.enrichers
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
                "prior": record.get("enrichment") if isinstance(record, dict) else None,
@@ -323,13 +323,13 @@ class _EnrichersFn(beam.DoFn):
                 fn.teardown()
 
 
-def _with_checkpoint(element: tuple[str, dict]) -> Iterable[tuple[str, Any, tuple[str, ...], dict | None]]:
-    """(key, record, needed, hit): the checkpointed hit only if it was made from this very record and covers
-    every enricher needed now; otherwise None, and the movie is looked up."""
+def _with_checkpoint(element: tuple[str, dict]) -> Iterable[LookupRequest]:
+    """A LookupRequest per selected movie, with the checkpointed hit only if it was made from this very record
+    and covers every enricher needed now; otherwise none, and the movie is looked up."""
     key, groups = element
     for record, needed in groups["movie"]:
         hit = next(iter(groups["resumed"]), None)
-        yield key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None
+        yield LookupRequest(key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None)
 
 
 def part_patch(key: str, part: dict) -> tuple[str, dict]:
@@ -442,7 +442,7 @@ class EnrichMovies(beam.PTransform):
             {"movie": selected, "resumed": resumed}
             # The grouping also spreads the movies, read on one worker, over every worker.
             | "JoinCheckpoints" >> beam.CoGroupByKey()
-            | "UseCheckpoints" >> beam.FlatMap(_with_checkpoint)
+            | "UseCheckpoints" >> beam.FlatMap(_with_checkpoint).with_output_types(LookupRequest)
             # Equal bounds: fixed-size batches, one checkpoint each. GroupIntoBatches would push the whole
             # pipeline off the fast in-process engine (its processing-time timer).
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
