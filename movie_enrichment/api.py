@@ -22,6 +22,7 @@ STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 ENDED = ("succeeded", "failed", "cancelled")
 _ERROR_PREFIX = "movie-enrich: error: "
 _INTERRUPTED = (130, 143, -signal.SIGINT, -signal.SIGTERM)
+_COMPLETED = (0, 4, 5)  # 4 and 5: completed and written, with failed movies (see the report)
 _LOG_TAIL = 64 * 1024
 _LOG = "run.log"
 _FIGURES = ("movies_selected", "movies_done", "movies_failed", "percent", "requests", "requests_per_second",
@@ -241,7 +242,7 @@ class Run:
         if self._final is not None:
             return self._final["state"]
         code = self._returncode
-        if code == 0:
+        if code in _COMPLETED:
             return "succeeded"
         if code in _INTERRUPTED or (self._cancelled and code is not None):
             return "cancelled"

@@ -13,11 +13,20 @@ from movie_enrichment.io import database, sink, stores
 from movie_enrichment.pipelines import config as run_config
 from movie_enrichment.pipelines import dry_run, launch, process
 from movie_enrichment.pipelines import options as opts
-from movie_enrichment.pipelines.errors import EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FatalError
+from movie_enrichment.pipelines.errors import (
+    EXIT_ALL_FAILED,
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STATUSES,
+    EXIT_USAGE,
+    FatalError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command and returns its exit status: 0 done, 1 failed, 2 bad option, 3 output busy."""
+    """Runs the command and returns its exit status (errors.EXIT_STATUSES)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         force=True)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -32,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolved: list = []
     try:
         with _terminate_as_interrupt():
-            _command(argv, sys.stdout, resolved)
+            return _command(argv, sys.stdout, resolved)
     except (FatalError, database.DatabaseError, sink.SinkError, stores.StoreError) as error:
         logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
         print(f"movie-enrich: error: {error}", file=sys.stderr)
@@ -43,7 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"movie-enrich: interrupted; {_kept(resolved[0] if resolved else None)}; "
               "rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_OK
 
 
 # After SIGTERM (or Ctrl-C) a run has this long to wind down before the process ends regardless: systemd and
@@ -98,7 +106,7 @@ def _kept(config: run_config.RunConfig | None) -> str:
     return f"{batches} finished batch{'' if batches == 1 else 'es'} kept in {folder}"
 
 
-def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> None:
+def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> int:
     options, config = run_config.resolve(argv)
     if resolved is not None:
         resolved.append(config)
@@ -107,10 +115,20 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> N
     quiet = process.set_log_level(config.log_level) > logging.INFO
     if config.dry_run:
         dry_run.describe(config, stdout)
-    elif config.watch:
+        return EXIT_OK
+    if config.watch:
         launch.watch(config, options, stdout, quiet_stderr=quiet)
-    else:
-        print(launch.run(config, options, quiet_stderr=quiet).table(), file=stdout)
+        return EXIT_OK
+    summary = launch.run(config, options, quiet_stderr=quiet)
+    print(summary.table(), file=stdout)
+    if summary.exit_status != EXIT_OK:
+        looked_up = summary.as_dict()["movies_looked_up"]
+        what = "every lookup failed" if summary.exit_status == EXIT_ALL_FAILED else \
+            f"more movies failed than --max_failures {config.max_failures} allows"
+        print(f"movie-enrich: {summary.movies_failed} of {looked_up} movies failed ({what}; exit status "
+              f"{summary.exit_status}): see {summary.failures or 'the report'}; a rerun with --reprocess failed "
+              "retries them", file=sys.stderr)
+    return summary.exit_status
 
 
 def _store_command(name: str, argv: list[str]) -> int:
@@ -135,8 +153,8 @@ def print_help(stream: TextIO) -> None:
         "pipeline: the file is read once and written once, with a backup, and finished batches are "
         "checkpointed so a rerun resumes.",
         epilog="Every Apache Beam pipeline option works too (--runner, --direct_num_workers, "
-        "--direct_running_mode, ...): run with --help_beam to list them. Exit status: 0 done (even if some "
-        "movies were not found), 1 failed, 2 bad option, 3 another run holds the output. "
+        "--direct_running_mode, ...): run with --help_beam to list them. Exit status: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES) + ". "
         "Database commands: movie-enrich convert --input A --output B (a JSON file, sqlite:///x.db or "
         "postgresql://..., either way); movie-enrich restore --input DB --run ID (or --list).")
     opts.EnrichmentOptions._add_argparse_args(ours)  # pylint: disable=protected-access

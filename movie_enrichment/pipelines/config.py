@@ -56,6 +56,7 @@ class RunConfig:
     watch: str | None = None
     watch_interval: float = 5.0
     dry_run: bool = False
+    max_failures: str = "0"  # `--max_failures`: a count or a percentage
 
 
 class _StrictParser(_BeamArgumentParser):
@@ -170,7 +171,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         report=report_path(o.report, named), progress_file=progress_file_path(o.progress_file, named),
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
-        watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run)
+        watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run,
+        max_failures=o.max_failures)
     return options, config
 
 

@@ -18,7 +18,7 @@ from movie_enrichment.model import now_iso
 from movie_enrichment.pipelines import metrics, process, report, runners
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
-from movie_enrichment.pipelines.errors import FatalError, from_pipeline_error, usage
+from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_pipeline_error, usage
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = No
         summary = _run_locked(config, options, display, quiet_stderr, run_id, status)
         if in_database:
             summary.backup = _keep_history(config)
+        if status is not None:
+            status.update(phase="done", exit_status=summary.exit_status, eta_seconds=None)
         return summary
 
 
@@ -89,6 +91,8 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         review=config.review if config.review and FileSystems.exists(config.review) else None,
         report=config.report, run_id=run_id, counters=metrics.counters(result),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at)
+    summary.exit_status = exit_status_for(summary.movies_failed, summary.as_dict()["movies_looked_up"],
+                                          config.max_failures)
     if summary.report:
         try:
             report.write_report(summary.report, summary)

@@ -40,6 +40,15 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _max_failures(value: str) -> str:
+    from movie_enrichment.pipelines.errors import parse_max_failures
+    try:
+        parse_max_failures(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value.strip()
+
+
 _IMAGE_SIZE = r"^(w\d{1,4}|h\d{1,4}|original)$"
 
 
@@ -134,6 +143,9 @@ class EnrichmentOptions(PipelineOptions):
                          "into the database and enrich it, then move the file to <folder>/processed")
         run.add_argument("--watch_interval", type=_positive(float), default=5.0,
                          help="seconds between looks at the --watch folder (default 5)")
+        run.add_argument("--max_failures", type=_max_failures, default="0", metavar="N|P%",
+                         help="how many movies may fail (a count, or a percentage of those looked up, e.g. 5%%) "
+                         "before the run exits with status 4 (default 0: any failure)")
         run.add_argument("--log_level", default="WARNING", help="logging level (default WARNING)")
 
 

@@ -132,6 +132,12 @@ class RunSummary:
     started_at: str = ""
     run_id: str | None = None
     review: str | None = None  # the review list, when movies are left to review
+    exit_status: int = 0  # 0, or 4/5 when movies failed (errors.exit_status_for)
+
+    @property
+    def movies_failed(self) -> int:
+        """The movies of this run that some enricher failed to enrich (the most failed of any enricher)."""
+        return max((self.counters.get(f"{e}_failed", 0) for e in self.enrichers), default=0)
 
     def as_dict(self) -> dict[str, Any]:
         c = self.counters
@@ -144,6 +150,8 @@ class RunSummary:
             "review_file": self.review,
             "enrichers": {e: {s: c.get(f"{e}_{s}", 0) for s in STATUSES} for e in self.enrichers},
             "movies_looked_up": looked_up,
+            "movies_failed": self.movies_failed,
+            "exit_status": self.exit_status,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),
             "requests": c.get("requests", 0),
             "requests_per_movie": round(c.get("requests", 0) / looked_up, 3) if looked_up else None,
