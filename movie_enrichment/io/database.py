@@ -55,6 +55,11 @@ def describe_duplicates(duplicates: Iterable[tuple[str, int]], limit: int = 3) -
     return named + (f" and {more} more" if more > 0 else "")
 
 
+def duplicates_from_metric(values: Iterable[str]) -> list[tuple[str, int]]:
+    """The (key, count) pairs of the `duplicate_key_names` metric, in the file's order."""
+    return [(key, count) for _, key, count in sorted(orjson.loads(value) for value in values)]
+
+
 def check_duplicates(snapshot: "Snapshot", on_duplicate_keys: str) -> None:
     """Stops the run (`--on_duplicate_keys fail`) when the input holds a key more than once.
 
@@ -514,8 +519,8 @@ class _ReadDatabaseFn(beam.DoFn):
             beam.metrics.Metrics.counter(progress.METRICS_NAMESPACE, DUPLICATE_KEYS_METRIC).inc(
                 len(snapshot.duplicates))
             names = beam.metrics.Metrics.string_set(progress.METRICS_NAMESPACE, DUPLICATE_NAMES_METRIC)
-            for key, _ in snapshot.duplicates[:_NAMED_DUPLICATES]:
-                names.add(key)
+            for order, (key, count) in enumerate(snapshot.duplicates[:_NAMED_DUPLICATES]):
+                names.add(orjson.dumps([order, key, count]).decode())
         additions: list[tuple[str, Any]] = []
         for extra in self._extra_paths:
             _, incoming = load(extra)

@@ -46,6 +46,7 @@ class RunConfig:
     table: str = stores.DEFAULT_TABLE  # the table of a database store (`--input sqlite:///...`)
     run_id: str = ""  # a database store keeps each changed row's previous version under the run's id
     review: str = ""  # the review list, <output>.review.jsonl
+    on_duplicate_keys: str = "keep_last"  # `--on_duplicate_keys`: keep_last or fail
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -168,6 +169,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         review=sink.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
+        on_duplicate_keys=o.on_duplicate_keys,
         report=report_path(o.report, named), progress_file=progress_file_path(o.progress_file, named),
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,

@@ -20,6 +20,7 @@ def estimate_requests(query: matching.MovieQuery) -> int:
 def describe(config: RunConfig, out: TextIO) -> dict:
     """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
     max_requests_per_second = config.max_requests_per_second
+    snapshot = None  # a database store has one row per key: no duplicates
     if stores.is_store_url(config.input):
         # The selection runs in the database: only the rows it may pick are read, plus a count.
         from movie_enrichment.pipelines.enrich_pipeline import store_selection
@@ -27,7 +28,7 @@ def describe(config: RunConfig, out: TextIO) -> dict:
             total = store.count()
             items = list(store.read(store_selection(config.selector)))
     else:
-        _, items = database.load(config.input)
+        snapshot, items = database.load(config.input)
         total = len(items)
     roles = fields.detect_roles((record for _, record in items), dict(config.field_overrides))
     resumed = {}
@@ -58,6 +59,15 @@ def describe(config: RunConfig, out: TextIO) -> dict:
                "estimated_seconds": seconds, "sample": selected[:SAMPLE_SIZE]}
     out.write(f"dry run: {total} records in {stores.redact_url(config.input)}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
+    duplicates = snapshot.duplicates if snapshot is not None else ()
+    figures["duplicate_keys"] = [{"key": key, "times": times} for key, times in duplicates]
+    if duplicates:
+        count = len(duplicates)
+        then = ("the run would stop here and write nothing (--on_duplicate_keys fail)"
+                if config.on_duplicate_keys == database.FAIL else
+                "the run keeps the last record of each; the earlier ones stay in the backup of the input")
+        out.write(f"  duplicate keys: {count} key{'s' if count > 1 else ''} held more than once: "
+                  f"{database.describe_duplicates(duplicates, limit=10)}; {then}\n")
     out.write("  fields read (--field ROLE=NAME to choose another):\n")
     role_reports = fields.roles_report((record for _, record in items), roles)
     for role_report in role_reports:

@@ -37,8 +37,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
         records = p | "ReadMovies" >> ReadStore(config.input, config.table, store_selection(config.selector),
                                                 chunk_size=READ_CHUNK)
     else:
-        read = p | "ReadMovies" >> database.ReadMovieDatabase(config.input, config.extra_inputs,
-                                                              chunk_size=READ_CHUNK)
+        read = p | "ReadMovies" >> database.ReadMovieDatabase(
+            config.input, config.extra_inputs, chunk_size=READ_CHUNK, on_duplicate_keys=config.on_duplicate_keys)
         records = read.records
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
     selected = records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))

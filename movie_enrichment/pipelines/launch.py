@@ -90,7 +90,8 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         failures=config.failures if FileSystems.exists(config.failures) else None,
         review=config.review if config.review and FileSystems.exists(config.review) else None,
         report=config.report, run_id=run_id, counters=metrics.counters(result),
-        elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at)
+        elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
+        duplicate_keys=metrics.duplicate_keys(result), input=config.input)
     summary.exit_status = exit_status_for(summary.movies_failed, summary.as_dict()["movies_looked_up"],
                                           config.max_failures)
     if summary.report:

@@ -7,13 +7,27 @@ import time
 
 import apache_beam as beam
 
-from movie_enrichment.io import progress
+from movie_enrichment.io import database, progress
 from movie_enrichment.model import NAMESPACE, STATUSES
 
 _LOGGER = logging.getLogger(__name__)
 
 # Metrics queries can be remote calls (a job service, Dataflow's API): at most one every this many seconds.
 POLL_SECONDS = 2.0
+
+
+def duplicate_keys(result) -> list[tuple[str, int]]:
+    """The keys the input held more than once (the first 20, in the file's order), with how often."""
+    try:
+        query = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE).with_name(
+            database.DUPLICATE_NAMES_METRIC))
+    except Exception as error:  # pylint: disable=broad-except
+        _LOGGER.info("This runner gives no metrics: %s", error)
+        return []
+    values: set[str] = set()
+    for found in query.get("string_sets", ()):
+        values |= set(found.committed or found.attempted or ())
+    return database.duplicates_from_metric(values)
 
 
 def counters(result) -> dict[str, int]:

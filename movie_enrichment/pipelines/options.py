@@ -5,6 +5,7 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from movie_enrichment.io.database import KEEP_LAST, ON_DUPLICATE_KEYS
 from movie_enrichment.model import ENRICHERS
 from movie_enrichment.transforms.selection import REPROCESS_MODES
 
@@ -78,6 +79,9 @@ class EnrichmentOptions(PipelineOptions):
                            "its history table); 0 keeps all (default 10)")
         files.add_argument("--failures", help="JSON Lines list of failed enrichments "
                            "(default: <output>.failures.jsonl)")
+        files.add_argument("--on_duplicate_keys", choices=ON_DUPLICATE_KEYS, default=KEEP_LAST,
+                           help="a key the input holds more than once: keep_last (default: keep its last record, "
+                           "say so, the earlier ones stay in the backup) or fail (stop, write nothing)")
 
         work = parser.add_argument_group("what to enrich")
         work.add_argument("--enrich", type=_enrichers, default=ENRICHERS,

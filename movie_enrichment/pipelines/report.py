@@ -10,7 +10,7 @@ from typing import Any, Callable, TextIO
 
 import orjson
 
-from movie_enrichment.io import progress
+from movie_enrichment.io import database, progress
 from movie_enrichment.io.tmdb import redact
 from movie_enrichment.model import STATUSES
 
@@ -133,6 +133,10 @@ class RunSummary:
     run_id: str | None = None
     review: str | None = None  # the review list, when movies are left to review
     exit_status: int = 0  # 0, or 4/5 when movies failed (errors.exit_status_for)
+    # Keys the input held more than once (the first 20, in the file's order) with how often: the last record
+    # of each was kept, the earlier ones are in the backup. Their number is counters["duplicate_keys"].
+    duplicate_keys: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    input: str | None = None
 
     @property
     def movies_failed(self) -> int:
@@ -163,7 +167,26 @@ class RunSummary:
             "movies_per_second": round(looked_up / self.elapsed, 2) if self.elapsed else None,
             # A database store's reads and writes: the rows the selection read, the rows changed.
             **{name: c[name] for name in ("rows_read", "rows_written", "write_transactions") if name in c},
+            "duplicate_keys": {"count": c.get(database.DUPLICATE_KEYS_METRIC, 0),
+                               "keys": [{"key": key, "times": times} for key, times in self.duplicate_keys],
+                               "kept": "the last record of each", "earlier_records_in": self._earlier_records()},
         }
+
+    def _earlier_records(self) -> str | None:
+        """Where the records a duplicate key dropped are: the backup of the input, or the input itself."""
+        if not self.counters.get(database.DUPLICATE_KEYS_METRIC):
+            return None
+        return self.input if self.input and self.input != self.output else self.backup
+
+    def duplicates_warning(self) -> str | None:
+        """One line for standard error when the input held a key more than once; None otherwise."""
+        count = self.counters.get(database.DUPLICATE_KEYS_METRIC, 0)
+        if not count:
+            return None
+        where = self._earlier_records()
+        return (f"warning: the input holds {count} key{'s' if count > 1 else ''} more than once "
+                f"({database.describe_duplicates(self.duplicate_keys)}): the last record of each was kept; "
+                f"the earlier ones are in {where or 'no file (no backup was written)'}")
 
     def table(self) -> str:
         d = self.as_dict()
@@ -181,6 +204,9 @@ class RunSummary:
             f"output   {self.output}",
             f"backup   {self.backup or '(none: there was no previous output)'}",
         ]
+        if d["duplicate_keys"]["count"]:
+            rows.append(f"duplicate keys {d['duplicate_keys']['count']} (the last record of each kept; the earlier "
+                        f"ones are in {d['duplicate_keys']['earlier_records_in']})")
         if self.failures:
             rows.append(f"failures {self.failures}")
         if self.review:
