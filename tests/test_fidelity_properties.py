@@ -112,21 +112,28 @@ def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, da
     assert [k for k, _ in items] == [k for k, _ in expected]
     assert same([r for _, r in items], [r for _, r in expected])
     assert snapshot.duplicates == ()
-    assert db.serialize(snapshot, items, changed=()) == raw  # nothing changed: byte for byte
+    one_line_of_another_tool = snapshot.layout is None
+    if one_line_of_another_tool:  # written back in our compact form (see exactjson's `general`)
+        assert shape != "jsonl" and b"\n" not in raw.strip()
+    else:
+        assert db.serialize(snapshot, items, changed=()) == raw  # nothing changed: byte for byte
 
     movies = [k for k, r in items if isinstance(r, dict)]
     patched = data.draw(st.sets(st.sampled_from(movies)), label="patched")
     patch = {"enrichment": {"metadata": {"status": "ok"}}, "tmdb": {"id": 2 ** 70, "r": -0.0}}
     patches = {k: patch for k in patched}
     out = db.serialize(snapshot, db.apply_patches(items, patches), changed=patches.keys())
-    after, written = db.parse_snapshot(f"/data/{name}", out)
+    _, written = db.parse_snapshot(f"/data/{name}", out)
     assert [k for k, _ in written] == [k for k, _ in items]  # every record, in its place
     for (key, old), (_, new) in zip(items, written):
         assert same(new, {**old, **patch} if key in patches else old), key
-    for index, (key, _) in enumerate(items):  # untouched records: their bytes as read
-        if key not in patches:
-            old = raw[snapshot.layout.value_starts[index]:snapshot.layout.value_ends[index]]
-            assert out[after.layout.value_starts[index]:after.layout.value_ends[index]] == old, key
+    if not one_line_of_another_tool:  # untouched records, and all between records: their bytes as read
+        expected, done = [], 0
+        for index, (key, record) in enumerate(db.apply_patches(items, patches)):
+            if key in patches:
+                expected += [raw[done:snapshot.layout.value_starts[index]], db._nested(record, snapshot.layout)]
+                done = snapshot.layout.value_ends[index]
+        assert out == b"".join(expected) + raw[done:]
     # Written afresh (no splicing), every value still comes back with its type.
     fresh = db.serialize(snapshot, db.apply_patches(items, patches))
     assert same([r for _, r in db.parse_snapshot(f"/data/{name}", fresh)[1]], [r for _, r in written])
