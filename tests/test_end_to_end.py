@@ -54,16 +54,36 @@ def test_full_run_keeps_every_record_and_matches_the_sample_right(tmdb_server, s
     assert "requests" in done.stdout and "ok" in done.stdout
 
 
-def test_second_run_backs_up_and_changes_nothing_it_owns(tmdb_server, sample_db, cli):
+def test_a_rerun_that_changes_nothing_writes_nothing(tmdb_server, sample_db, cli):
     assert cli(base_args(tmdb_server, sample_db)).returncode == 0
     first = sample_db.read_bytes()
+    folder = sample_db.parent / "backups"
+    backups = tree(folder)
+    assert list(backups.values()) == [b for b in backups.values() if b != first] and len(backups) == 1
+    stamp = sample_db.stat().st_mtime_ns
     tmdb_server.reset_counts()
     done = cli(base_args(tmdb_server, sample_db))
     assert done.returncode == 0, done.stderr
     assert tmdb_server.counts()["total"] == 0, "a fully enriched database costs no request"
-    backups = list((sample_db.parent / "backups").glob("movies.*Z.json"))
-    assert len(backups) == 2 and any(b.read_bytes() == first for b in backups)
-    assert load(sample_db) == orjson.loads(first)
+    assert "unchanged: the result equals it, so nothing was written" in done.stdout
+    assert "(none: nothing was written)" in done.stdout
+    assert sample_db.read_bytes() == first and sample_db.stat().st_mtime_ns == stamp, "the file is not rewritten"
+    assert tree(folder) == backups, "no backup of an unchanged database"
+
+
+def test_eleven_no_op_reruns_keep_every_distinct_earlier_version(tmdb_server, sample_db, cli):
+    original = sample_db.read_bytes()
+    assert cli(base_args(tmdb_server, sample_db, "--keep_backups", "3")).returncode == 0
+    enriched = sample_db.read_bytes()
+    assert cli(base_args(tmdb_server, sample_db, "--keep_backups", "3", "--reprocess", "all")).returncode == 0
+    refreshed = sample_db.read_bytes()
+    assert refreshed != enriched  # a refresh stamps the enrichment anew: a third distinct version
+    folder = sample_db.parent / "backups"
+    for _ in range(11):
+        done = cli(base_args(tmdb_server, sample_db, "--keep_backups", "3"))
+        assert done.returncode == 0, done.stderr
+    assert sample_db.read_bytes() == refreshed
+    assert sorted(tree(folder).values()) == sorted([original, enriched]), "both earlier versions are kept"
 
 
 @pytest.mark.parametrize("content, message", [

@@ -16,7 +16,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from movie_enrichment.io import sink
 from movie_enrichment.io.database import ReadMovieDatabase
-from movie_enrichment.io.sink import SinkError, WriteDatabase, write_database
+from movie_enrichment.io.sink import UNCHANGED, SinkError, WriteDatabase, write_database
 
 _STAMPED = re.compile(r"^movies\.(\d{8}T\d{12})Z\.json$")
 
@@ -260,3 +260,44 @@ def test_write_database_transform_writes_when_there_are_no_patches(tmp_path):
         assert_that(results | beam.Map(_summary), equal_to([(3, 0, False)]))
     assert output.read_bytes() == data
     assert not (tmp_path / "backups").exists()
+
+
+def test_an_unchanged_database_is_not_written_again(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b'{"a": 1}\n')
+    stamp = output.stat().st_mtime_ns
+    backups = tmp_path / "backups"
+    assert write_database(str(output), str(backups), [b'{"a"', b': 1}\n']) == UNCHANGED
+    assert write_database(str(output), str(backups), b'{"a": 1}\n', previous=b'{"a": 1}\n') == UNCHANGED
+    assert output.stat().st_mtime_ns == stamp and not backups.exists()
+    assert sorted(os.listdir(tmp_path)) == ["movies.json"], "no temporary file either"
+    assert write_database(str(output), str(backups), [b'{"a"', b': 2}\n']) != UNCHANGED
+    assert output.read_bytes() == b'{"a": 2}\n'
+    assert write_database(str(output), str(backups), b'{"a": 2}\n\n') != UNCHANGED, "a longer file differs"
+
+
+def test_a_backup_identical_to_the_newest_is_not_written_again(tmp_path):
+    output = tmp_path / "movies.json"
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    newest = backups / "movies.20200101T000000000000Z.json"
+    newest.write_bytes(b"current\n")
+    output.write_bytes(b"current\n")  # restored by hand from the newest backup, say
+    assert write_database(str(output), str(backups), b"next\n") == str(newest)
+    assert os.listdir(backups) == [newest.name]
+    assert output.read_bytes() == b"next\n"
+
+
+def test_rotation_removes_duplicates_first_and_never_the_only_copy_of_a_version(tmp_path):
+    output = tmp_path / "movies.json"
+    output.write_bytes(b"current\n")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    distinct = _old_backup(backups, 1)
+    copies = []
+    for day in range(2, 12):  # ten identical copies, as no-op runs used to leave them
+        path = backups / f"movies.202001{day:02d}T000000000000Z.json"
+        path.write_bytes(b"the same\n")
+        copies.append(path.name)
+    backup = write_database(str(output), str(backups), b"next\n", keep_backups=3)
+    assert sorted(os.listdir(backups)) == sorted([distinct, copies[-1], os.path.basename(backup)])

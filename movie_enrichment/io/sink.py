@@ -1,6 +1,8 @@
 """The database sink: one output file, written beside the target, the old one backed up, then an atomic rename."""
 
 import datetime
+import hashlib
+import itertools
 import logging
 import os
 import re
@@ -11,8 +13,10 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.localfilesystem import LocalFileSystem
+from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import database, progress
+from movie_enrichment.model import NAMESPACE
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -115,24 +119,50 @@ def list_backups(backup_dir: str, output: str) -> list[str]:
 
 
 def _prune_backups(backup_dir: str, output: str, keep: int) -> None:
-    if keep <= 0:
-        return
-    backups = list_backups(backup_dir, output)
-    if len(backups) > keep:
-        FileSystems.delete(backups[:-keep])
+    """Keeps the newest `keep` distinct versions (0 keeps all): a backup byte-identical to a newer one is a
+    duplicate and goes first; a distinct version goes only once `keep` newer distinct versions are kept. So
+    rotation never removes the only copy of a version while fewer than `keep` newer ones exist, however many
+    runs changed nothing."""
+    backups = list_backups(backup_dir, output)[::-1]  # newest first
+    seen: set[str] = set()
+    doomed = []
+    for path in backups:
+        digest = _digest(path)
+        if digest in seen or (keep > 0 and len(seen) >= keep):
+            doomed.append(path)
+        seen.add(digest)
+    if doomed:
+        FileSystems.delete(doomed)
 
 
-def _copy_atomically(source: str, target: str) -> None:
-    """Copies under a temporary name, then renames: a full disk never leaves a truncated 'backup'."""
-    directory, name = FileSystems.split(target)
-    temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
-    try:
-        FileSystems.copy([source], [temp])
-        _fsync(temp)
-    except Exception:
-        _discard(temp)
-        raise
-    _publish(temp, target)
+def _digest(path: str) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def _read(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def _unless_same(data: bytes | Iterable[bytes], current: bytes) -> Iterable[bytes] | None:
+    """None when the new file's chunks add up to `current` byte for byte; else all of them, to write. Chunks are
+    held only up to the first difference, so a changed database is not kept twice in memory."""
+    chunks = iter([data] if isinstance(data, bytes) else data)
+    view, held, offset = memoryview(current), [], 0
+    for chunk in chunks:
+        held.append(chunk)
+        if view[offset:offset + len(chunk)] != chunk:
+            return itertools.chain(held, chunks)
+        offset += len(chunk)
+    return None if offset == len(view) else held
+
+
+# What write_database returns when the new database is byte-identical to the output: nothing was written.
+UNCHANGED = "(unchanged: nothing written)"
 
 
 def _remove_stale_temps(output: str) -> None:
@@ -150,26 +180,30 @@ def _remove_stale_temps(output: str) -> None:
 
 def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], keep_backups: int = 10,
                    previous: bytes | None = None) -> str | None:
-    """Replaces `output` with `data` safely and returns the backup path of the previous output, if any.
+    """Replaces `output` with `data` safely and returns the backup path of the previous output, if any, or
+    UNCHANGED when `data` is the output byte for byte (then nothing is written: no file, no backup, no rotation).
 
     The order is the point: the new file is written beside the target and flushed; then the previous output
-    is saved into the backups (from `previous`, its bytes as already read, else copied from disk); then one
-    rename puts the new file in place. At every moment the output is the old file or the whole new one.
+    is saved into the backups (from `previous`, its bytes as already read, else read from disk) unless the
+    newest backup already holds those very bytes; then one rename puts the new file in place. At every moment
+    the output is the old file or the whole new one.
     """
     directory = FileSystems.split(output)[0]
     if directory and not FileSystems.exists(directory):
         raise SinkError(f"output folder does not exist: {directory}")
     _remove_stale_temps(output)
+    exists = FileSystems.exists(output)
+    if exists and previous is None:
+        previous = _read(output)
+    if exists:
+        data = _unless_same(data, previous)
+        if data is None:
+            return UNCHANGED
     temp = _write_temp(output, data, "application/json")
     backup = None
     try:
-        if FileSystems.exists(output):
-            ensure_dir(backup_dir)
-            backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
-            if previous is not None:
-                atomic_write(backup, previous)
-            else:
-                _copy_atomically(output, backup)
+        if exists:
+            backup = _back_up(output, backup_dir, previous)
     except Exception:
         _discard(temp)
         raise
@@ -179,6 +213,17 @@ def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], 
             _prune_backups(backup_dir, output, keep_backups)
         except Exception as error:  # pylint: disable=broad-except
             _LOGGER.warning("Could not prune old backups in %s: %s", backup_dir, error)
+    return backup
+
+
+def _back_up(output: str, backup_dir: str, previous: bytes) -> str:
+    """Saves the output's current bytes as a new backup, unless the newest backup already holds them."""
+    newest = list_backups(backup_dir, output)[-1:]
+    if newest and hashlib.blake2b(previous, digest_size=16).hexdigest() == _digest(newest[0]):
+        return newest[0]
+    ensure_dir(backup_dir)
+    backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
+    atomic_write(backup, previous)
     return backup
 
 
@@ -200,6 +245,11 @@ class _WriteDatabaseFn(beam.DoFn):
             # Updating in place, the previous output is the file just read: its backup needs no second read.
             previous = snapshot.bytes() if snapshot.path == self._output else None
             backup = write_database(self._output, self._backup_dir, data, self._keep_backups, previous)
+            if backup == UNCHANGED:
+                Metrics.counter(NAMESPACE, "database_unchanged").inc()
+                _LOGGER.info("%s is unchanged: nothing written", self._output)
+                yield {"output": self._output, "backup": None, "records": len(items), "updated": 0}
+                return
         except SinkError:
             raise
         except OSError as error:

@@ -75,8 +75,9 @@ class EnrichmentOptions(PipelineOptions):
         files.add_argument("--backup_dir", help="where the previous output is copied before it is replaced "
                            "(default: backups/ beside the output)")
         files.add_argument("--keep_backups", type=int, default=10,
-                           help="backups of this output to keep, oldest removed first (for a database: runs kept in "
-                           "its history table); 0 keeps all (default 10)")
+                           help="distinct earlier versions of this output to keep in the backups: a copy identical to "
+                           "a newer backup is removed first, then the oldest (for a database: runs kept in its "
+                           "history table); 0 keeps all (default 10)")
         files.add_argument("--failures", help="JSON Lines list of failed enrichments "
                            "(default: <output>.failures.jsonl)")
         files.add_argument("--on_duplicate_keys", choices=ON_DUPLICATE_KEYS, default=KEEP_LAST,

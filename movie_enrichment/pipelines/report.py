@@ -139,6 +139,11 @@ class RunSummary:
     input: str | None = None
 
     @property
+    def unchanged(self) -> bool:
+        """The result equalled the database: nothing was written (no new file, no backup, no rotation)."""
+        return bool(self.counters.get("database_unchanged"))
+
+    @property
     def movies_failed(self) -> int:
         """The movies of this run that some enricher failed to enrich (the most failed of any enricher)."""
         return max((self.counters.get(f"{e}_failed", 0) for e in self.enrichers), default=0)
@@ -155,6 +160,7 @@ class RunSummary:
             "enrichers": {e: {s: c.get(f"{e}_{s}", 0) for s in STATUSES} for e in self.enrichers},
             "movies_looked_up": looked_up,
             "movies_failed": self.movies_failed,
+            "database_unchanged": self.unchanged,
             "exit_status": self.exit_status,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),
             "requests": c.get("requests", 0),
@@ -201,8 +207,9 @@ class RunSummary:
             f"cache hits {d['cache_hits']}",
             f"elapsed {self.elapsed:.1f} s, {d['requests_per_second'] or 0:.1f} requests/s, "
             f"{d['movies_per_second'] or 0:.1f} movies/s",
-            f"output   {self.output}",
-            f"backup   {self.backup or '(none: there was no previous output)'}",
+            f"output   {self.output}" + (" (unchanged: the result equals it, so nothing was written)"
+                                          if self.unchanged else ""),
+            f"backup   {self.backup or _no_backup(self.unchanged)}",
         ]
         if d["duplicate_keys"]["count"]:
             rows.append(f"duplicate keys {d['duplicate_keys']['count']} (the last record of each kept; the earlier "
@@ -214,6 +221,10 @@ class RunSummary:
         if self.report:
             rows.append(f"report   {self.report}")
         return "\n".join(rows)
+
+
+def _no_backup(unchanged: bool) -> str:
+    return "(none: nothing was written)" if unchanged else "(none: there was no previous output)"
 
 
 def write_report(path: str, summary: RunSummary) -> None:
