@@ -7,7 +7,8 @@ setuptools.setup(
     version="0.1.0",
     description="Enrich a movie database JSON file with TMDB metadata and images, as an Apache Beam pipeline",
     packages=setuptools.find_packages(include=["movie_enrichment", "movie_enrichment.*"]),
-    package_data={"movie_enrichment.testing": ["data/*.json"]},
+    package_data={"movie_enrichment.testing": ["data/*.json"],
+                  "movie_enrichment.console": ["templates/*.html", "static/*"]},
     python_requires=">=3.10",
     install_requires=[
         "apache-beam>=2.60,<3",
@@ -17,13 +18,18 @@ setuptools.setup(
         "filelock>=3.13",
         "tqdm>=4.66",
         "python-dateutil>=2.8,<3",
+        # The admin console (movie-enrich serve): an ASGI app, its server and server-rendered templates.
+        "starlette>=0.37,<2",
+        "uvicorn>=0.29,<1",
+        "jinja2>=3.1,<4",
     ],
     extras_require={
         # PostgreSQL stores (postgresql://...); SQLite stores need nothing beyond the standard library.
         "postgres": ["psycopg[binary]>=3.1,<4"],
-        "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4"],
+        "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4",
+                 "selenium>=4.20,<5", "httpx>=0.27"],
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
         "bench": ["google-api-core", "psutil"],
     },
-    entry_points={"console_scripts": ["movie-enrich=movie_enrichment.pipelines.cli:main"]},
+    entry_points={"console_scripts": ["movie-enrich=movie_enrichment.cli:main"]},
 )

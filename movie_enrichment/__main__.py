@@ -2,7 +2,7 @@
 
 import sys
 
-from movie_enrichment.pipelines.cli import main
+from movie_enrichment.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

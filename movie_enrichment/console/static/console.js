@@ -1,0 +1,82 @@
+// The console's pages: forms post JSON to /api/, the run page polls /api/runs/{id} twice a second.
+"use strict";
+const $ = (selector, root = document) => root.querySelector(selector);
+const say = (text, bad) => { const m = $("#message"); m.textContent = text; m.className = bad ? "error" : ""; };
+
+async function api(method, path, body) {
+  const response = await fetch(path, {method, credentials: "same-origin",
+    headers: body === undefined ? {} : {"Content-Type": "application/json"},
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || response.status + " " + response.statusText);
+  return data;
+}
+
+async function launch(options) {
+  try {
+    const run = await api("POST", "/api/runs", options);
+    location.href = "/runs/" + run.id;
+  } catch (error) { say(error.message, true); }
+}
+
+const seconds = s => s === null || s === undefined ? "-" : s < 90 ? Math.round(s) + " s" : Math.round(s / 60) + " min";
+
+async function follow(id) {
+  let run;
+  try { run = await api("GET", "/api/runs/" + id); } catch (error) { say(error.message, true); return; }
+  const p = run.progress || {};
+  const ended = ["succeeded", "failed", "cancelled"].includes(run.state);
+  const percent = run.state === "succeeded" ? 100 : Math.floor(p.percent || 0);
+  $("#bar").style.width = percent + "%";
+  $("#percent").textContent = percent + "%";
+  $("#state").textContent = run.state;
+  $("#state").className = "state " + run.state;
+  $("#phase").textContent = p.phase || run.state;
+  $("#done").textContent = p.movies_done ?? 0;
+  $("#selected").textContent = p.movies_selected ?? 0;
+  $("#rps").textContent = p.requests_per_second ?? 0;
+  $("#throttled").textContent = p.throttled_429 ?? 0;
+  $("#retries").textContent = p.retries ?? 0;
+  $("#failed").textContent = p.movies_failed ?? 0;
+  $("#elapsed").textContent = seconds(p.elapsed_seconds);
+  $("#eta").textContent = ended ? "-" : seconds(p.eta_seconds);
+  $("#error").textContent = run.error || "";
+  if (run.report) $("#report").textContent = JSON.stringify(run.report, null, 2);
+  $("#cancel").disabled = ended;
+  if (!ended) setTimeout(() => follow(id), 500);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = $("#launch-form");
+  if (form) form.addEventListener("submit", event => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const options = {enrich: data.getAll("enrich").join(","), reprocess: data.get("reprocess")};
+    if (data.get("stale_after")) options.stale_after = data.get("stale_after");
+    const titles = (data.get("titles") || "").split("\n").map(t => t.trim()).filter(Boolean);
+    if (titles.length) options.titles = titles;
+    launch(options);
+  });
+  const figures = $("#figures");
+  if (figures) {
+    const id = figures.dataset.run;
+    $("#cancel").addEventListener("click", async () => {
+      try { await api("POST", "/api/runs/" + id + "/cancel"); say("cancelling..."); } catch (e) { say(e.message, true); }
+    });
+    follow(id);
+  }
+  const pin = async (key, tmdbId) => {
+    try { await api("POST", "/api/pins", {key, tmdb_id: tmdbId}); location.reload(); } catch (e) { say(e.message, true); }
+  };
+  document.querySelectorAll("button.pin").forEach(b => b.addEventListener("click", () => pin(b.dataset.key, b.dataset.id)));
+  document.querySelectorAll("form.pin-typed").forEach(f => f.addEventListener("submit", event => {
+    event.preventDefault();
+    pin(f.dataset.key, f.elements.tmdb_id.value.trim());
+  }));
+  const runPins = $("#run-pins");
+  if (runPins) runPins.addEventListener("click", () => launch({titles: JSON.parse(runPins.dataset.keys)}));
+  const retryAll = $("#retry-all");
+  if (retryAll) retryAll.addEventListener("click", () => launch({reprocess: "failed"}));
+  document.querySelectorAll("button.retry").forEach(b => b.addEventListener("click",
+    () => launch({reprocess: "failed", titles: [b.dataset.key]})));
+});
