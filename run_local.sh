@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 
 scratch="${SCRATCH:-scratch/run-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$scratch"
+scratch="$(cd "$scratch" && pwd)"  # printed absolute, as the run's own paths are
 cp movie_enrichment/testing/data/sample_movies.json "$scratch/movies.json"
 
 extra=()
@@ -32,4 +33,7 @@ fi
 "$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" --progress_interval 2 \
   ${extra[@]+"${extra[@]}"} "$@"
 echo
-echo "Enriched database: $scratch/movies.json (the file as it was before is in $scratch/backups/)"
+case " $* " in
+  *" --dry_run "*) echo "Dry run: nothing was written; the sample copy is $scratch/movies.json" ;;
+  *) echo "Enriched database: $scratch/movies.json (backups of earlier versions, if any, in $scratch/backups/)" ;;
+esac

@@ -147,6 +147,16 @@ def _store_command(name: str, argv: list[str]) -> int:
     return EXIT_OK
 
 
+EXAMPLES = """
+examples:
+  movie-enrich --input movies.json --dry_run                   what a run would do; nothing requested or written
+  movie-enrich --input movies.json                             enrich what is missing (TMDB_API_KEY set)
+  movie-enrich --input movies.json --reprocess failed          retry the movies that failed last time
+  movie-enrich --input movies.json --max_failures 5%           on a schedule: exit 4 only past 5% failures
+  movie-enrich --input sqlite:///movies.db --enrich metadata   a SQLite table, metadata only
+"""
+
+
 def print_help(stream: TextIO) -> None:
     """This project's options first, in groups; then Beam's, which work too."""
     ours = argparse.ArgumentParser(
@@ -164,3 +174,4 @@ def print_help(stream: TextIO) -> None:
     ours.add_argument(opts.DRY_RUN_FLAG, action="store_true", help=opts.DRY_RUN_HELP)
     ours.add_argument("--help_beam", action="store_true", help="list Apache Beam's own pipeline options")
     ours.print_help(stream)
+    stream.write(EXAMPLES)

@@ -5,6 +5,7 @@ from typing import TextIO
 
 from movie_enrichment.io import database, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
+from movie_enrichment.pipelines import report
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms import fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers
@@ -57,7 +58,8 @@ def describe(config: RunConfig, out: TextIO) -> dict:
     figures = {"records": total, "selected": len(selected), "per_enricher": per_enricher,
                "invalid": invalid, "from_checkpoints": from_checkpoints, "estimated_requests": requests,
                "estimated_seconds": seconds, "sample": selected[:SAMPLE_SIZE]}
-    out.write(f"dry run: {total} records in {stores.redact_url(config.input)}, reprocess mode '{config.selector.mode}'"
+    where = report.shown(stores.redact_url(config.input))
+    out.write(f"dry run: {report.plural(total, 'record')} in {where}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
     duplicates = snapshot.duplicates if snapshot is not None else ()
     figures["duplicate_keys"] = [{"key": key, "times": times} for key, times in duplicates]
@@ -77,12 +79,12 @@ def describe(config: RunConfig, out: TextIO) -> dict:
         out.write(f"  TMDB lists {len(config.selector.changed_ids)} movies as changed since the oldest enrichment: "
                   f"{len(selected)} of these enriched movies would be refreshed\n")
     for enricher, count in per_enricher.items():
-        out.write(f"  {enricher:<9} would enrich {count} movies\n")
+        out.write(f"  {enricher:<9} would enrich {report.plural(count, 'movie')}\n")
     if from_checkpoints:
         out.write(f"  {from_checkpoints} more are already in the checkpoints of an unfinished run (no request)\n")
     if invalid:
-        out.write(f"  {invalid} selected records have no usable title (marked invalid, no request)\n")
-    when = f"about {seconds / 60:.1f} minutes at {max_requests_per_second:g} requests/s" if seconds is not None \
+        out.write(f"  {report.plural(invalid, 'selected record')} without a usable title (marked invalid, no request)\n")
+    when = f"{report.about(seconds)} at {max_requests_per_second:g} requests/s" if seconds is not None \
         else "no rate limit set"
     out.write(f"  estimated requests: at most {requests} ({when}; cached responses cost none)\n")
     if selected:

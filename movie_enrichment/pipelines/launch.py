@@ -86,9 +86,10 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         CheckpointStore(config.checkpoint_dir).clear()
     new_backups = sorted(_backups(config) - before)
     summary = report.RunSummary(
-        output=stores.redact_url(config.output), backup=new_backups[-1] if new_backups else None,
-        failures=config.failures if FileSystems.exists(config.failures) else None,
-        review=config.review if config.review and FileSystems.exists(config.review) else None,
+        output=report.shown(stores.redact_url(config.output)),
+        backup=report.shown(new_backups[-1]) if new_backups else None,
+        failures=report.shown(config.failures) if FileSystems.exists(config.failures) else None,
+        review=report.shown(config.review) if config.review and FileSystems.exists(config.review) else None,
         report=config.report, run_id=run_id, counters=metrics.counters(result),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
         duplicate_keys=metrics.duplicate_keys(result), input=config.input)

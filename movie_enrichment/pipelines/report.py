@@ -17,6 +17,28 @@ from movie_enrichment.model import STATUSES
 STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 movie`, `2 movies`, `0 movies`: the count with its noun agreeing."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def about(seconds: float) -> str:
+    """A duration as a person says it: `under a minute`, `about 3 minutes`, `about 1.5 hours`."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {plural(minutes, 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def shown(path: str | None) -> str | None:
+    """A path as the user should see it: absolute when it is a local file, as given otherwise."""
+    if not path or "://" in path or ":" in path.split("/")[0]:
+        return path
+    return os.path.abspath(path)
+
+
 def _duration(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \

@@ -14,6 +14,7 @@ import threading
 from typing import Callable, TextIO
 
 from movie_enrichment.io import database, sink
+from movie_enrichment.pipelines import report
 from movie_enrichment.pipelines.config import RunConfig
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def watch(folder: str, interval: float, run_once: Callable[[RunConfig], object],
         while not stop.is_set() and (max_cycles is None or cycles < max_cycles):
             files = _usable(pending_files(folder))
             if files:
-                out.write(f"enriching {len(files)} new files: {', '.join(os.path.basename(f) for f in files)}\n")
+                names = ", ".join(os.path.basename(f) for f in files)
+                out.write(f"enriching {report.plural(len(files), 'new file')}: {names}\n")
                 summary = run_once(dataclasses.replace(config, input=config.output, extra_inputs=tuple(files)))
                 if summary is not None:
                     out.write(summary.table() + "\n")

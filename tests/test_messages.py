@@ -1,0 +1,34 @@
+"""What a person reads: counts that agree with their nouns, durations as said, absolute paths, --help examples."""
+
+import os
+
+import orjson
+from conftest import DATA, load
+
+from movie_enrichment.pipelines.report import about, plural, shown
+
+
+def test_plural_about_and_shown():
+    assert [plural(n, "movie") for n in (0, 1, 2)] == ["0 movies", "1 movie", "2 movies"]
+    assert plural(1, "new file") == "1 new file" and plural(3, "new file") == "3 new files"
+    assert about(0) == "under a minute" and about(59) == "under a minute"
+    assert about(60) == "about 1 minute" and about(170) == "about 3 minutes" and about(3 * 3600) == "about 3.0 hours"
+    assert shown("db/movies.json") == os.path.abspath("db/movies.json")
+    assert shown("gs://bucket/movies.json") == "gs://bucket/movies.json"
+
+
+def test_dry_run_of_one_movie_reads_right(tmp_path, cli, tmdb_server):
+    one = dict(list(load(DATA / "sample_movies.json").items())[:1])
+    db = tmp_path / "one.json"
+    db.write_bytes(orjson.dumps(one))
+    done = cli(["--input", db, "--dry_run", "--tmdb_base_url", tmdb_server.url])
+    assert done.returncode == 0, done.stderr
+    assert "dry run: 1 record in " + str(db) in done.stdout
+    assert "would enrich 1 movie\n" in done.stdout
+    assert "0.0 minutes" not in done.stdout and "under a minute" in done.stdout
+
+
+def test_help_ends_with_examples(cli):
+    text = cli(["--help"]).stdout
+    tail = text[text.rindex("examples:"):]
+    assert "--dry_run" in tail and "--max_failures 5%" in tail and "--reprocess failed" in tail
