@@ -22,7 +22,9 @@ from movie_enrichment.testing.tmdb_server import TmdbServer
 
 KEY = "console-secret-tmdb-key"
 TOKEN = "t0ken-for-tests"
-SCREENSHOTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "console"
+# The README's screenshots: ME_SCREENSHOTS=docs/console ./run_tests.sh -k browser takes them again; otherwise
+# they go to a temporary folder, so that a test run leaves the work tree as it was.
+SCREENSHOTS = pathlib.Path(os.environ.get("ME_SCREENSHOTS") or tempfile.mkdtemp(prefix="console-screenshots-"))
 REVIEW_MOVIES = {
     "Nightfall": {"Title": "Nightfall", "Year": 2017},
     "Gladiator (1992)": {"Title": "Gladiator", "Release Date": "May 05 1970"},
