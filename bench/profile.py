@@ -24,7 +24,7 @@ CATEGORIES = [
     ("select movies", r"SelectMoviesFn\.process"),
     ("sink: parse the snapshot again", r"_WriteDatabaseFn\.process .*parse_snapshot"),
     ("sink: serialize (orjson)", r"serialize_chunks "),
-    ("sink: backup copy + atomic write + fsync", r"write_database "),
+    ("sink: backup copy + atomic write + fsync", r"(write_temp|_backup|_replace|_unchanged) "),
     ("sink: collect patches, apply", r"_WriteDatabaseFn\.process"),
     ("checkpoints", r"CheckpointStore\."),
     ("lookup: title matching", r"match_movie .*(_score_all|_decide|_ranked|title_similarity)"),

@@ -439,8 +439,10 @@ _PHASES = [
      "parse: parse_snapshot #2.end"),
     ("sink: check the keys", "parse: parse_snapshot #2.end", "sink: serialize.start"),
     ("sink: apply the patches and serialize", "sink: serialize.start", "sink: serialize.end"),
-    ("sink: backup copy, atomic write, fsyncs", "sink: write_database (backup + atomic write).start",
-     "sink: write_database (backup + atomic write).end"),
+    ("sink: look at the file again, back up the version replaced", "sink: serialize.end",
+     "sink: backup of the version replaced.end"),
+    ("sink: swap or rename the new file in", "sink: swap or rename the new file in.start",
+     "sink: swap or rename the new file in.end"),
     ("after the sink: runner shutdown, checkpoints cleared, report, exit", "sink: _WriteDatabaseFn (whole).end",
      "process exit (probe end).end"),
 ]

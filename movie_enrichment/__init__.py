@@ -21,4 +21,7 @@ for _name in ("", "apache_beam.io.filesystems"):
 
 from movie_enrichment.api import OptionError, Run, attach, launch, launch_async  # noqa: E402
 
-__all__ = ["OptionError", "Run", "attach", "launch", "launch_async"]
+# For other programs that write a database this tool enriches (README, "Other programs that write the database").
+from movie_enrichment.io.lock import LockBusy, database_lock  # noqa: E402
+
+__all__ = ["LockBusy", "OptionError", "Run", "attach", "database_lock", "launch", "launch_async"]

@@ -71,7 +71,7 @@ def tree(folder) -> dict:
 
 def owned(files: dict) -> dict:
     """A `tree()` without the run's own bookkeeping (its lock and its progress file): what the user owns."""
-    return {k: v for k, v in files.items() if not k.endswith((".lock", ".progress.json"))}
+    return {k: v for k, v in files.items() if not k.endswith((".lock", ".lock.holder", ".progress.json"))}
 
 
 # -- database stores -------------------------------------------------------------------------------------------

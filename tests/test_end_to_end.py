@@ -155,7 +155,7 @@ def test_array_and_json_lines_keep_their_format(tmdb_server, tmp_path, cli, name
 
 def test_a_second_run_on_the_same_output_is_refused(tmdb_server, sample_db, cli):
     before = sample_db.read_bytes()
-    with filelock.FileLock(str(sample_db) + ".lock", timeout=0):
+    with filelock.FileLock(str(sample_db) + ".run.lock", timeout=0):
         done = cli(base_args(tmdb_server, sample_db))
     assert done.returncode == 3 and "another run" in done.stderr
     assert sample_db.read_bytes() == before and tmdb_server.counts()["total"] == 0

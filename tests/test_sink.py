@@ -14,7 +14,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from movie_enrichment.io import sink
+from movie_enrichment.io import files, sink
 from movie_enrichment.io.database import ReadMovieDatabase
 from movie_enrichment.io.sink import UNCHANGED, SinkError, WriteDatabase, write_database
 
@@ -203,16 +203,16 @@ def test_atomic_write_failure_while_writing_removes_the_temp_file(tmp_path, monk
     def failing_fsync(fd):
         raise OSError(5, "I/O error")
 
-    monkeypatch.setattr(sink.os, "fsync", failing_fsync)
+    monkeypatch.setattr(files.os, "fsync", failing_fsync)
     with pytest.raises(OSError):
-        sink.atomic_write(str(output), b"new\n")
+        files.atomic_write(str(output), b"new\n")
     assert os.listdir(tmp_path) == ["state.json"]
     assert output.read_bytes() == b"previous\n"
 
 
 def test_default_backup_dir_and_beside():
     assert sink.default_backup_dir("/db/movies.json") == "/db/backups"
-    assert sink.beside("/db/movies.json", ".lock") == "/db/movies.json.lock"
+    assert files.beside("/db/movies.json", ".lock") == "/db/movies.json.lock"
 
 
 # --- The write transform ----------------------------------------------------------------------------

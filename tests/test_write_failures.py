@@ -17,7 +17,7 @@ import orjson
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import database
+from movie_enrichment.io import database, files
 from movie_enrichment.pipelines import cli, errors
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -159,7 +159,14 @@ def test_a_failed_rename_removes_the_complete_temp_file(server, db, monkeypatch,
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(destination))
         return real_rename(source, destination, *args, **kwargs)
 
+    def exchange(a, b):  # where the sink swaps the new file in (Linux) rather than renaming it
+        if ".movies.json.tmp-" in str(a):
+            refused.append(pathlib.Path(a).stat().st_size)
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(b))
+        return False
+
     monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(files, "exchange", exchange)
     assert enrich(server, db) == errors.EXIT_FAILED
     assert refused and refused[0] > len(before), "the whole new database had been written"
     assert db.read_bytes() == before

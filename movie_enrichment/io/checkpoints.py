@@ -8,7 +8,7 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io.sink import atomic_write, ensure_dir
+from movie_enrichment.io.files import atomic_write, ensure_dir
 
 _LOGGER = logging.getLogger(__name__)
 

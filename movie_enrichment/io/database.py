@@ -13,7 +13,7 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import exactjson, progress
+from movie_enrichment.io import exactjson, lock, progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -119,6 +119,22 @@ class Snapshot:
                     raise DatabaseError(f"the input changed while the run was going: {self.path}")
             self.data = held
         return self.data
+
+    def same_as(self, size: int, crc: int) -> bool:
+        """Whether a file of this size and CRC-32 is the file as this snapshot read it."""
+        return size == self.size and crc == self.crc
+
+    def offer(self, data: bytes) -> None:
+        """Gives the snapshot the file's bytes, read again and found the same (`same_as`) by a sink that does not
+        hold them, so that it need not read them once more."""
+        if self.data is None and self._cache_key() not in _HELD:
+            self.data = data
+
+    def release(self) -> None:
+        """Drops the bytes and records this process keeps for the sink (it writes another version instead)."""
+        _PARSED.pop(self._cache_key(), None)
+        _HELD.pop(self._cache_key(), None)
+        self.data = None
 
     def items(self) -> list[tuple[str, Any]]:
         """Every (key, record) of the database to write: the file's own, then the additions.
@@ -504,13 +520,16 @@ class _ReadDatabaseFn(beam.DoFn):
     SNAPSHOT = "snapshot"
 
     def __init__(self, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None,
-                 on_duplicate_keys: str = KEEP_LAST):
+                 on_duplicate_keys: str = KEEP_LAST, writer_wait: float | None = None):
         self._extra_paths = extra_paths
         self._chunk_size = chunk_size
         self._on_duplicate_keys = on_duplicate_keys
+        self._writer_wait = writer_wait
 
     def process(self, path: str) -> Iterable[Any]:
-        snapshot, items = load(path)
+        # Under the database lock, so that a writer who takes it too is never read half-saved.
+        with lock.database_lock(path, timeout=self._writer_wait, command="movie-enrich (reading the database)"):
+            snapshot, items = load(path)
         _LOGGER.info("Read %d records (%s format) from %s", len(items), snapshot.format, path)
         if snapshot.duplicates:
             _LOGGER.warning("%s holds %d keys more than once: %s; the last record of each is kept", path,
@@ -548,23 +567,25 @@ class ReadMovieDatabase(beam.PTransform):
         chunk_size: when set, the records come as lists of up to this many (key, record) pairs.
         on_duplicate_keys: `keep_last` (a key the file holds twice keeps its last record; the count and the
             keys go to the `duplicate_keys` metrics) or `fail` (a DatabaseError before anything is emitted).
+        writer_wait: seconds to wait for another writer's database lock (`io.lock`; None: as long as it takes).
 
     Returns a DoOutputsTuple: the main output of (key, record) pairs (or lists of them) and `snapshot`, one
     `Snapshot` that the sink needs to write the file back in the same format.
     """
 
     def __init__(self, path: str, extra_paths: tuple[str, ...] = (), chunk_size: int | None = None,
-                 on_duplicate_keys: str = KEEP_LAST):
+                 on_duplicate_keys: str = KEEP_LAST, writer_wait: float | None = lock.WRITER_WAIT_SECONDS):
         super().__init__()
         self._path = path
         self._extra_paths = tuple(extra_paths)
         self._chunk_size = chunk_size
         self._on_duplicate_keys = on_duplicate_keys
+        self._writer_wait = writer_wait
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Path" >> beam.Create([self._path])
             | "Parse" >> beam.ParDo(_ReadDatabaseFn(self._extra_paths, self._chunk_size,
-                                                        self._on_duplicate_keys)).with_outputs(
+                                                        self._on_duplicate_keys, self._writer_wait)).with_outputs(
                 _ReadDatabaseFn.SNAPSHOT, main="records"))

@@ -6,7 +6,7 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io.sink import atomic_write
+from movie_enrichment.io.files import atomic_write
 
 
 class _WriteFailuresFn(beam.DoFn):

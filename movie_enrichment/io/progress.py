@@ -155,7 +155,7 @@ def write_status(path: str, status: dict) -> None:
     """Replaces the file in one step, so that a reader sees the previous figures or the new ones, never half."""
     data = orjson.dumps(status, option=orjson.OPT_INDENT_2) + b"\n"
     if "://" in path:
-        from movie_enrichment.io.sink import atomic_write
+        from movie_enrichment.io.files import atomic_write
         atomic_write(path, data)
         return
     temp = f"{path}.tmp"  # one writer at a time (the run holding the lock), so one fixed name suffices

@@ -1,21 +1,24 @@
-"""The database sink: one output file, written beside the target, the old one backed up, then an atomic rename."""
+"""The database sink: one output file, written beside the target, the old one backed up, then an atomic rename;
+this run's results merged onto the file as another program may have saved it meanwhile."""
 
+import contextlib
+import dataclasses
 import datetime
 import hashlib
 import itertools
+import json
 import logging
-import os
 import re
-import uuid
-from typing import Iterable
+import zlib
+from typing import Any, Callable, Iterable, Iterator
 
 import apache_beam as beam
+import orjson
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.localfilesystem import LocalFileSystem
 from apache_beam.metrics import Metrics
 
-from movie_enrichment.io import database, progress
+from movie_enrichment.io import database, files, lock, progress
 from movie_enrichment.model import NAMESPACE
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,75 +26,6 @@ _LOGGER = logging.getLogger(__name__)
 
 class SinkError(OSError):
     """The output could not be written; the previous output is untouched."""
-
-
-def is_local(path: str) -> bool:
-    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
-
-
-def _fsync(path: str) -> None:
-    """Makes a local file or folder durable, so that a power cut cannot leave the renamed file empty."""
-    if not is_local(path):
-        return  # object stores publish an object whole or not at all
-    flags = os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0)
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def ensure_dir(path: str) -> None:
-    """Creates a folder if it is missing (FileSystems.mkdirs refuses an existing one)."""
-    if not FileSystems.exists(path):
-        try:
-            FileSystems.mkdirs(path)
-        except OSError:
-            if not FileSystems.exists(path):
-                raise
-
-
-def _write_temp(path: str, data: bytes | Iterable[bytes], mime_type: str) -> str:
-    """Writes `data` (bytes, or an iterable of chunks) under a temporary name beside `path`, flushed to disk,
-    and returns that name."""
-    directory, name = FileSystems.split(path)
-    temp = FileSystems.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
-    try:
-        with FileSystems.create(temp, mime_type=mime_type, compression_type=CompressionTypes.UNCOMPRESSED) as out:
-            for chunk in ([data] if isinstance(data, bytes) else data):
-                out.write(chunk)
-            if is_local(temp):
-                out.flush()
-                os.fsync(out.fileno())  # durable before it is renamed: a power cut cannot leave it empty
-    except Exception:
-        _discard(temp)
-        raise
-    return temp
-
-
-def _discard(temp: str) -> None:
-    try:
-        if FileSystems.exists(temp):
-            FileSystems.delete([temp])
-    except Exception:  # pylint: disable=broad-except
-        _LOGGER.warning("Could not remove the temporary file %s", temp)
-
-
-def _publish(temp: str, path: str) -> None:
-    """Renames a finished temporary file onto `path` in one atomic step (a copy + delete on object stores,
-    which publish an object whole or not at all)."""
-    try:
-        FileSystems.rename([temp], [path])
-    except Exception:
-        _discard(temp)
-        raise
-    if is_local(path):
-        _fsync(FileSystems.split(path)[0] or ".")
-
-
-def atomic_write(path: str, data: bytes, mime_type: str = "application/json") -> None:
-    """Writes `data` to a temporary file beside `path`, flushes it, then renames it onto `path`."""
-    _publish(_write_temp(path, data, mime_type), path)
 
 
 def backup_name(output: str, when: datetime.datetime) -> str:
@@ -165,17 +99,34 @@ def _unless_same(data: bytes | Iterable[bytes], current: bytes) -> Iterable[byte
 UNCHANGED = "(unchanged: nothing written)"
 
 
-def _remove_stale_temps(output: str) -> None:
-    """Removes temporary files that a killed run left beside the output (the caller holds the run lock)."""
-    directory, name = FileSystems.split(output)
-    pattern = FileSystems.join(directory, f".{name}.tmp-*") if directory else f".{name}.tmp-*"
+def _backup(output: str, backup_dir: str, previous: bytes | None) -> tuple[str | None, bool]:
+    """Saves the output about to be replaced into the backups (from `previous`, its bytes as already read, else
+    read from disk), unless the newest backup already holds those very bytes. Returns (the backup's path, whether
+    this call made it); (None, False) when there is no output yet."""
+    if not FileSystems.exists(output):
+        return None, False
+    if previous is None:
+        previous = _read(output)
+    newest = list_backups(backup_dir, output)[-1:]
+    if newest and hashlib.blake2b(previous, digest_size=16).hexdigest() == _digest(newest[0]):
+        return newest[0], False
+    files.ensure_dir(backup_dir)
+    backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
+    files.atomic_write(backup, previous)
+    return backup, True
+
+
+def _prune_quietly(backup_dir: str, output: str, keep: int) -> None:
     try:
-        stale = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
-        if stale:
-            FileSystems.delete(stale)
-            _LOGGER.info("Removed %d temporary files left by an interrupted run", len(stale))
+        _prune_backups(backup_dir, output, keep)
     except Exception as error:  # pylint: disable=broad-except
-        _LOGGER.warning("Could not remove old temporary files beside %s: %s", output, error)
+        _LOGGER.warning("Could not prune old backups in %s: %s", backup_dir, error)
+
+
+def _check_folder(output: str) -> None:
+    directory = FileSystems.split(output)[0]
+    if directory and not FileSystems.exists(directory):
+        raise SinkError(f"output folder does not exist: {directory}")
 
 
 def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], keep_backups: int = 10,
@@ -188,10 +139,8 @@ def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], 
     newest backup already holds those very bytes; then one rename puts the new file in place. At every moment
     the output is the old file or the whole new one.
     """
-    directory = FileSystems.split(output)[0]
-    if directory and not FileSystems.exists(directory):
-        raise SinkError(f"output folder does not exist: {directory}")
-    _remove_stale_temps(output)
+    _check_folder(output)
+    files.remove_stale_temps(output)
     exists = FileSystems.exists(output)
     if exists and previous is None:
         previous = _read(output)
@@ -199,58 +148,312 @@ def write_database(output: str, backup_dir: str, data: bytes | Iterable[bytes], 
         data = _unless_same(data, previous)
         if data is None:
             return UNCHANGED
-    temp = _write_temp(output, data, "application/json")
-    backup = None
+    temp = files.write_temp(output, data, "application/json")
     try:
-        if exists:
-            backup = _back_up(output, backup_dir, previous)
+        backup, _ = _backup(output, backup_dir, previous)
     except Exception:
-        _discard(temp)
+        files.discard(temp)
         raise
-    _publish(temp, output)
+    files.publish(temp, output)
     if backup:
-        try:
-            _prune_backups(backup_dir, output, keep_backups)
-        except Exception as error:  # pylint: disable=broad-except
-            _LOGGER.warning("Could not prune old backups in %s: %s", backup_dir, error)
+        _prune_quietly(backup_dir, output, keep_backups)
     return backup
 
 
-def _back_up(output: str, backup_dir: str, previous: bytes) -> str:
-    """Saves the output's current bytes as a new backup, unless the newest backup already holds them."""
-    newest = list_backups(backup_dir, output)[-1:]
-    if newest and hashlib.blake2b(previous, digest_size=16).hexdigest() == _digest(newest[0]):
-        return newest[0]
-    ensure_dir(backup_dir)
-    backup = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
-    atomic_write(backup, previous)
-    return backup
+# --- The optimistic commit: this run's patches onto whatever version of the file is there at the end ----------
+
+OWN_FIELDS = ("tmdb", "images", "enrichment")  # the fields this tool writes into a record; all others are the user's
+# A patch's entry that holds the digest of the record's match inputs as they were looked up; never written.
+LOOKED_UP = "__looked_up__"
+COMMIT_TRIES = 5
+
+Digest = Callable[[str, Any], str]
 
 
-class _WriteDatabaseFn(beam.DoFn):
-    def __init__(self, output: str, backup_dir: str, keep_backups: int):
-        self._output = output
-        self._backup_dir = backup_dir
-        self._keep_backups = keep_backups
+def default_digest(key: str, record: Any) -> str:
+    """A digest of a record's own fields (all but this tool's): the conservative stand-in for a digest of its
+    match inputs, when the graph gives the sink none."""
+    own = {k: v for k, v in record.items() if k not in OWN_FIELDS} if isinstance(record, dict) else record
+    try:
+        data = orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # deeper than orjson goes, or a huge integer
+        data = json.dumps(own, sort_keys=True).encode("utf-8")
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
-    def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
-        progress.mark("writing")
-        patches = dict(patches)
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+    """One version of the database file as found on disk: its bytes and how to recognise it again."""
+
+    data: bytes
+    signature: tuple[int, int, int]  # size, mtime in ns, inode
+    crc: int
+
+
+def read_version(path: str) -> Version | None:
+    """The file's current bytes with its signature taken BEFORE the read: a save that lands during the read
+    leaves a signature that no longer matches, so the file is never taken for unchanged when it is not."""
+    signature = files.signature(path)
+    if signature is None:
+        return None
+    try:
+        data = database.read_bytes(path)
+    except database.DatabaseError:
+        if files.signature(path) is None:
+            return None
+        raise
+    return Version(data, signature, zlib.crc32(data))
+
+
+def _unchanged(path: str, version: Version) -> bool:
+    """Whether the file is still exactly `version`: same signature, and same bytes (a save within the file
+    system's timestamp tick can keep size and mtime)."""
+    if files.signature(path) != version.signature:
+        return False
+    current = read_version(path)
+    return current is not None and current.crc == version.crc and current.data == version.data
+
+
+@dataclasses.dataclass
+class CommitCounts:
+    """What the commit did with this run's patches where another writer had changed the file meanwhile."""
+
+    changes: int = 0  # times the file was found changed by another writer, and this run's patches re-applied
+    merged: int = 0  # patches applied onto a version another writer had changed
+    dropped: int = 0  # patches whose record the other writer deleted: it stays deleted
+    skipped: int = 0  # patches whose record's match inputs changed meanwhile: no patch, selected next run
+
+
+def _split(patch: dict) -> tuple[dict, str | None]:
+    """(the fields to set, the digest of the match inputs as looked up)."""
+    if LOOKED_UP not in patch:
+        return patch, None
+    return {k: v for k, v in patch.items() if k != LOOKED_UP}, patch[LOOKED_UP]
+
+
+def merge_onto(snapshot: database.Snapshot, items: list[tuple[str, Any]], patches: dict[str, dict],
+               digest: Digest, counts: CommitCounts, changed: set[str]) -> list[tuple[str, Any]]:
+    """This run's patches applied onto a version of the database that another writer changed.
+
+    Every record, field and key order of that version is kept; a patch only sets its own fields. A patch is
+    dropped when its record is gone, and skipped when the record's match inputs (digest) are no longer those
+    that were looked up. In an array or JSON Lines file, where a key is a position, a patch whose position now
+    holds another record goes to the one record elsewhere with the same match inputs, if there is exactly one.
+    The keys of the records patched are added to `changed`.
+    """
+    positional = snapshot.format != database.FORMAT_OBJECT
+    out = list(items)
+    index = {key: i for i, (key, _) in enumerate(out)}
+    used: set[int] = set()
+    homeless: list[tuple[str, dict, str]] = []
+    for key, patch in patches.items():
+        fields, looked_up = _split(patch)
+        i = index.get(key)
+        record = out[i][1] if i is not None else None
+        if isinstance(record, dict) and (looked_up is None or digest(key, record) == looked_up):
+            out[i] = (key, {**record, **fields})
+            used.add(i)
+            changed.add(key)
+            counts.merged += 1
+        elif positional and looked_up is not None:
+            homeless.append((key, fields, looked_up))
+        elif i is None:
+            counts.dropped += 1
+        else:
+            counts.skipped += 1
+    if homeless:
+        by_digest: dict[str, list[int]] = {}
+        for i, (key, record) in enumerate(out):
+            if i not in used and isinstance(record, dict):
+                by_digest.setdefault(digest(key, record), []).append(i)
+        for key, fields, looked_up in homeless:
+            places = [i for i in by_digest.get(looked_up, ()) if i not in used]
+            if len(places) == 1:
+                i = places[0]
+                out[i] = (out[i][0], {**out[i][1], **fields})
+                used.add(i)
+                changed.add(out[i][0])
+                counts.merged += 1
+            elif key in index:
+                counts.skipped += 1
+            else:
+                counts.dropped += 1
+    return out
+
+
+# Test hooks: callables run at named stages of the commit ("start": the sink has its patches and has not looked
+# at the file yet; "written": the new file is written beside the target, and the last check and the rename are
+# next), so that tests can save the file at exactly those moments.
+_HOOKS: dict[str, Callable[[], None]] = {}
+
+
+@contextlib.contextmanager
+def hook(stage: str, action: Callable[[], None]) -> Iterator[None]:
+    """Runs `action` each time the commit reaches `stage`, in this process, for the `with` block (tests)."""
+    _HOOKS[stage] = action
+    try:
+        yield
+    finally:
+        _HOOKS.pop(stage, None)
+
+
+def _stage(name: str) -> None:
+    action = _HOOKS.get(name)
+    if action is not None:
+        action()
+
+
+def commit(snapshot: database.Snapshot, patches: dict[str, dict], output: str, backup_dir: str,
+           keep_backups: int = 10, digest: Digest | None = None,
+           writer_wait: float | None = lock.WRITER_WAIT_SECONDS, tries: int = COMMIT_TRIES) -> dict:
+    """Writes the database with this run's patches, onto whatever version of the file is there by then.
+
+    Optimistic: the file as read at the start (`snapshot`) is compared with the file on disk. If another writer
+    saved it meanwhile, that version is read and the patches re-applied onto it (`merge_onto`). The new file is
+    written beside the target; then, just before the rename, the file is checked again; if it changed once more,
+    the round starts over, at most `tries` times. The backup is the version actually replaced. The database lock
+    is held throughout, so that writers who take it too (`lock.database_lock`) never race with the commit.
+
+    Returns what was written: output, backup, records, updated, and the `CommitCounts` fields.
+    """
+    digest = digest or default_digest
+    source = snapshot.path
+    in_place = source == output
+    _check_folder(output)
+    _stage("start")
+    counts = CommitCounts()
+    with lock.database_lock(output, timeout=writer_wait, command="movie-enrich (writing the database)"):
+        files.remove_stale_temps(output)
+        base: Version | None = None
+        for _ in range(tries):
+            found = read_version(source)
+            if found is None:
+                raise SinkError(f"the database {source} was removed while the run was going; nothing was written "
+                                "(this run's lookups are kept in its checkpoints)")
+            if base is None or found.data != base.data:
+                fmt, items, changed = _patched(snapshot, found, patches, digest, counts)
+            base = found
+            data = database.serialize_chunks(fmt, items, changed)
+            if in_place and _unless_same(data, base.data) is None and _unchanged(source, base):
+                return {"output": output, "backup": None, "records": len(items), "updated": 0, "unchanged": True,
+                        **dataclasses.asdict(counts)}  # the result is the file as it is: nothing to write
+            temp = files.write_temp(output, database.serialize_chunks(fmt, items, changed), "application/json")
+            _stage("written")
+            backup, made = None, False
+            try:
+                if _unchanged(source, base):
+                    backup, made = _backup(output, backup_dir, base.data if in_place else None)
+                    if in_place:
+                        if _replace(temp, output, base, backup_dir):
+                            break
+                    elif files.signature(source) == base.signature:  # the last look, just before the rename
+                        files.publish(temp, output)
+                        break
+            except Exception:
+                files.discard(temp)
+                raise
+            files.discard(temp)
+            if made:
+                files.discard(backup)  # a backup of a version that is not the one replaced
+            _LOGGER.info("%s changed while it was being written; merging again", source)
+        else:
+            raise SinkError(f"{source} kept changing while this run wrote it ({tries} tries): another program "
+                            "saves it continuously; nothing was written (this run's lookups are kept in its "
+                            "checkpoints; make that program hold movie_enrichment.database_lock while it saves)")
+    if backup:
+        _prune_quietly(backup_dir, output, keep_backups)
+    return {"output": output, "backup": backup, "records": len(items), "updated": len(changed), "unchanged": False,
+            **dataclasses.asdict(counts)}
+
+
+def _replace(temp: str, output: str, base: Version, backup_dir: str) -> bool:
+    """Puts the new file in place of `output` if `output` is still `base`; False if another program saved it.
+
+    Where the system can (Linux), the new file and the output are swapped in one step, and what was swapped out is
+    checked to be `base`: if another program saved in the instant between the last look and the swap, its file is
+    swapped back at once. Elsewhere the output is looked at one last time just before the rename.
+    """
+    if files.signature(output) != base.signature:
+        return False
+    _stage("swap")
+    if not files.exchange(temp, output):
+        files.publish(temp, output)
+        return True
+    displaced = temp  # now the file that was the output an instant ago
+    if files.signature(displaced) == base.signature:
+        files.discard(displaced)
+        return True
+    ours = files.signature(output)
+    if files.exchange(displaced, output) and _inode(displaced) == _inode(ours):
+        return False  # the other program's file is back in place; the caller drops ours and merges again
+    # Yet another save landed in that same instant: what is swapped out now is kept in the backups, not dropped.
+    kept = FileSystems.join(backup_dir, backup_name(output, datetime.datetime.now(datetime.timezone.utc)))
+    files.ensure_dir(backup_dir)
+    files.publish(displaced, kept)
+    _LOGGER.warning("Several saves of %s landed while it was being replaced; one is kept as %s", output, kept)
+    return False
+
+
+def _inode(signature_or_path: tuple | str | None) -> int | None:
+    signature = files.signature(signature_or_path) if isinstance(signature_or_path, str) else signature_or_path
+    return signature[2] if signature else None
+
+
+def _patched(snapshot: database.Snapshot, found: Version, patches: dict[str, dict], digest: Digest,
+             counts: CommitCounts) -> tuple[database.Snapshot, Iterable[tuple[str, Any]], set[str]]:
+    """(how to write, the records to write, the keys of the records patched) for the version found on disk.
+    Every other record is written back as its bytes in that version (`database.serialize_chunks`)."""
+    if snapshot.same_as(len(found.data), found.crc):
+        snapshot.offer(found.data)
         items = snapshot.items()
         unknown = set(patches) - {key for key, _ in items}
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
-        data = database.serialize_chunks(snapshot, database.apply_patches(items, patches), changed=patches.keys())
+        fields = {key: _split(patch)[0] for key, patch in patches.items()}
+        return snapshot, _Replayable(items, fields), set(patches)
+    snapshot.release()  # the records as first read are not needed any more: the other writer's version is
+    counts.changes += 1
+    counts.merged = counts.dropped = counts.skipped = 0
+    current, items = database.parse_snapshot(snapshot.path, found.data)
+    items = items + database.merge_new_records(current, items, list(snapshot.additions))
+    changed: set[str] = set()
+    items = merge_onto(current, items, patches, digest, counts, changed)
+    _LOGGER.warning("%s was changed by another program during the run: %d results merged onto its version, "
+                    "%d dropped (record deleted), %d skipped (title, year, director or ids changed)",
+                    snapshot.path, counts.merged, counts.dropped, counts.skipped)
+    return current, items, changed
+
+
+class _Replayable:
+    """The records with their patches applied, as an iterable that can be walked again on a retry."""
+
+    def __init__(self, items: list[tuple[str, Any]], patches: dict[str, dict]):
+        self._items = items
+        self._patches = patches
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return database.apply_patches(self._items, self._patches)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class _WriteDatabaseFn(beam.DoFn):
+    def __init__(self, output: str, backup_dir: str, keep_backups: int, digest: Digest | None,
+                 writer_wait: float | None):
+        self._output = output
+        self._backup_dir = backup_dir
+        self._keep_backups = keep_backups
+        self._digest = digest
+        self._writer_wait = writer_wait
+
+    def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
+        progress.mark("writing")
+        patches = dict(patches)
         try:
-            # Updating in place, the previous output is the file just read: its backup needs no second read.
-            previous = snapshot.bytes() if snapshot.path == self._output else None
-            backup = write_database(self._output, self._backup_dir, data, self._keep_backups, previous)
-            if backup == UNCHANGED:
-                Metrics.counter(NAMESPACE, "database_unchanged").inc()
-                _LOGGER.info("%s is unchanged: nothing written", self._output)
-                yield {"output": self._output, "backup": None, "records": len(items), "updated": 0}
-                return
-        except SinkError:
+            written = commit(snapshot, patches, self._output, self._backup_dir, self._keep_backups,
+                             self._digest, self._writer_wait)
+        except (SinkError, lock.LockBusy, database.DatabaseError):
             raise
         except OSError as error:
             # Disk full, permission denied, ...: said in one line; the previous database is untouched.
@@ -258,34 +461,47 @@ class _WriteDatabaseFn(beam.DoFn):
             where = f" ({error.filename})" if getattr(error, "filename", None) else ""
             raise SinkError(f"could not write {self._output}: {reason}{where}; "
                             "the previous database is unchanged") from None
-        _LOGGER.info("Wrote %d records (%d updated) to %s", len(items), len(patches), self._output)
-        yield {"output": self._output, "backup": backup, "records": len(items), "updated": len(patches)}
+        for name in ("changes", "merged", "dropped", "skipped"):
+            if written[name]:
+                Metrics.counter(NAMESPACE, f"commit_{name}").inc(written[name])
+        if written.pop("unchanged"):
+            Metrics.counter(NAMESPACE, "database_unchanged").inc()
+            _LOGGER.info("%s is unchanged: nothing written", self._output)
+        _LOGGER.info("Wrote %d records (%d updated) to %s", written["records"], written["updated"], self._output)
+        yield written
 
 
 class WriteDatabase(beam.PTransform):
-    """Writes ONE database file: every input record in its order, with the patches' top-level fields set.
+    """Writes ONE database file: every record in its order, with the patches' top-level fields set, onto the
+    version of the file that is on disk when the run ends (see `commit`).
 
     Args:
         snapshot: the single-element PCollection of `database.Snapshot` from `ReadMovieDatabase`.
         output: the file to replace, any FileSystems path.
         backup_dir: where the previous output is copied, with a UTC timestamp in its name.
         keep_backups: how many backups of this output to keep (0 keeps all).
+        digest: digest(key, record) of a record's match inputs, the same function that made each patch's
+            `LOOKED_UP` entry; default `default_digest`, a digest of all the record's own fields.
+        writer_wait: seconds to wait for another writer's database lock (None: as long as it takes).
 
-    Input: (key, patch) pairs, where a patch is a dict of top-level fields. Output: one dict that says what
-    was written. The patches are a side input of the single snapshot element, so the file is written once,
-    after every patch has arrived, and also when there is no patch at all.
+    Input: (key, patch) pairs, where a patch is a dict of top-level fields, plus optionally `LOOKED_UP`.
+    Output: one dict that says what was written. The patches are a side input of the single snapshot element,
+    so the file is written once, after every patch has arrived, and also when there is no patch at all.
     """
 
-    def __init__(self, snapshot, output: str, backup_dir: str, keep_backups: int = 10):
+    def __init__(self, snapshot, output: str, backup_dir: str, keep_backups: int = 10, digest: Digest | None = None,
+                 writer_wait: float | None = lock.WRITER_WAIT_SECONDS):
         super().__init__()
         self._snapshot = snapshot
         self._output = output
         self._backup_dir = backup_dir
         self._keep_backups = keep_backups
+        self._digest = digest
+        self._writer_wait = writer_wait
 
     def expand(self, patches):
         return self._snapshot | "Write" >> beam.ParDo(
-            _WriteDatabaseFn(self._output, self._backup_dir, self._keep_backups),
+            _WriteDatabaseFn(self._output, self._backup_dir, self._keep_backups, self._digest, self._writer_wait),
             patches=beam.pvalue.AsIter(patches))
 
 
@@ -293,9 +509,4 @@ def default_backup_dir(output: str) -> str:
     directory = FileSystems.split(output)[0]
     return FileSystems.join(directory, "backups") if directory else "backups"
 
-
-def beside(output: str, suffix: str) -> str:
-    """A path beside the output named after it: `db/movies.json` -> `db/movies.json<suffix>`."""
-    directory, name = FileSystems.split(output)
-    return FileSystems.join(directory, name + suffix) if directory else name + suffix
 

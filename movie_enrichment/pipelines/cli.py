@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Sequence, TextIO
 
-from movie_enrichment.io import database, sink, stores
+from movie_enrichment.io import database, files, sink, stores
 from movie_enrichment.pipelines import config as run_config
 from movie_enrichment.pipelines import dry_run, launch, process
 from movie_enrichment.pipelines import options as opts
@@ -96,7 +96,7 @@ def _kept(config: run_config.RunConfig | None) -> str:
         return "nothing was written"
     if not config.checkpoint_dir:
         return "each finished batch is already saved in the database"
-    folder = os.path.abspath(config.checkpoint_dir) if sink.is_local(config.checkpoint_dir) \
+    folder = os.path.abspath(config.checkpoint_dir) if files.is_local(config.checkpoint_dir) \
         else config.checkpoint_dir
     try:
         from movie_enrichment.io.checkpoints import CheckpointStore

@@ -10,7 +10,7 @@ from typing import Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from movie_enrichment.io import sink, stores
+from movie_enrichment.io import files, lock, sink, stores
 from movie_enrichment.io.tmdb import TmdbSettings, redact
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
@@ -47,6 +47,7 @@ class RunConfig:
     run_id: str = ""  # a database store keeps each changed row's previous version under the run's id
     review: str = ""  # the review list, <output>.review.jsonl
     on_duplicate_keys: str = "keep_last"  # `--on_duplicate_keys`: keep_last or fail
+    writer_wait: float | None = lock.WRITER_WAIT_SECONDS  # seconds to wait for another writer's database lock
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -58,6 +59,7 @@ class RunConfig:
     watch_interval: float = 5.0
     dry_run: bool = False
     max_failures: str = "0"  # `--max_failures`: a count or a percentage
+    lock_timeout: float = 0.0  # seconds to wait for another run of the same output (`--lock_timeout`)
 
 
 class _StrictParser(_BeamArgumentParser):
@@ -158,15 +160,15 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     config = RunConfig(
         input=o.input, output=output,
         backup_dir=o.backup_dir or sink.default_backup_dir(named),
-        failures=o.failures or sink.beside(named, ".failures.jsonl"),
+        failures=o.failures or files.beside(named, ".failures.jsonl"),
         # A database's checkpoints are its own transactions, one per lookup batch.
-        checkpoint_dir=None if in_database else (o.checkpoint_dir or sink.beside(output, ".checkpoints")),
+        checkpoint_dir=None if in_database else (o.checkpoint_dir or files.beside(output, ".checkpoints")),
         settings=settings,
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
                           titles=_read_lines("--titles", o.titles, read_titles) if o.titles else None,
                           pins=_read_lines("--pins", o.pins, read_pins) if o.pins else {},
                           field_overrides=field_overrides),
-        review=sink.beside(named, ".review.jsonl"),
+        review=files.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
         on_duplicate_keys=o.on_duplicate_keys,
@@ -174,7 +176,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
         watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run,
-        max_failures=o.max_failures)
+        max_failures=o.max_failures, lock_timeout=o.lock_timeout,
+        writer_wait=max(o.lock_timeout, lock.WRITER_WAIT_SECONDS))
     return options, config
 
 
@@ -189,12 +192,12 @@ def check(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
 
 def report_path(given: str | None, output: str) -> str:
     """`--report`, or `<output>.report.json`."""
-    return given or sink.beside(output, ".report.json")
+    return given or files.beside(output, ".report.json")
 
 
 def progress_file_path(given: str | None, output: str) -> str | None:
     """`--progress_file`, or `<output>.progress.json` beside a local output."""
-    return given or (sink.beside(output, ".progress.json") if sink.is_local(output) else None)
+    return given or (files.beside(output, ".progress.json") if files.is_local(output) else None)
 
 
 def with_changed_ids(config: RunConfig) -> RunConfig:
@@ -247,7 +250,7 @@ def check_paths(config: RunConfig) -> None:
     directory = FileSystems.split(config.output)[0]
     if directory and not FileSystems.exists(directory):
         raise FatalError(f"output folder does not exist: {directory}")
-    if directory and sink.is_local(config.output):
+    if directory and files.is_local(config.output):
         if not os.access(directory, os.W_OK):
             raise FatalError(f"output folder is not writable: {directory}")
         if os.path.isdir(config.output):
@@ -255,7 +258,7 @@ def check_paths(config: RunConfig) -> None:
 
 
 def _check_input(path: str) -> None:
-    if sink.is_local(path):
+    if files.is_local(path):
         if os.path.isdir(path):
             raise FatalError(f"input is a directory, not a file: {path}")
         if not os.path.exists(path):

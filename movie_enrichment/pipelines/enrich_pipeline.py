@@ -1,5 +1,6 @@
 """The enrichment pipeline's graph, built apart from launching it so tests can build it on a TestPipeline."""
 
+import functools
 from typing import Any, Callable
 
 import apache_beam as beam
@@ -9,7 +10,7 @@ from movie_enrichment.io.failures import WriteFailures
 from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 from movie_enrichment.pipelines.config import RunConfig
-from movie_enrichment.transforms.enrich import EnrichMovies
+from movie_enrichment.transforms.enrich import EnrichMovies, digest_roles, match_digest
 from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
 
 READ_CHUNK = 1000
@@ -38,7 +39,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
                                                 chunk_size=READ_CHUNK)
     else:
         read = p | "ReadMovies" >> database.ReadMovieDatabase(
-            config.input, config.extra_inputs, chunk_size=READ_CHUNK, on_duplicate_keys=config.on_duplicate_keys)
+            config.input, config.extra_inputs, chunk_size=READ_CHUNK, on_duplicate_keys=config.on_duplicate_keys,
+            writer_wait=config.writer_wait)
         records = read.records
     resumed = p | "ReadCheckpoints" >> checkpoints.ReadCheckpoints(config.checkpoint_dir)
     selected = records | "SelectMovies" >> beam.ParDo(SelectMoviesFn(config.selector))
@@ -51,8 +53,11 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
         written = enriched["patches"] | "WriteDatabase" >> WriteStore(
             config.output, config.table, config.run_id, config.batch_size)
     else:
+        # The sink recognises the records looked up by the digest each patch carries, made by the same function.
+        digest = functools.partial(match_digest, roles=digest_roles(config.field_overrides))
         written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
-            read.snapshot, config.output, config.backup_dir, config.keep_backups)
+            read.snapshot, config.output, config.backup_dir, config.keep_backups, digest=digest,
+            writer_wait=config.writer_wait)
     # After the database, never beside it: a failed write must leave the previous list with the previous data.
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
     enriched["review"] | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])

@@ -2,7 +2,7 @@
 
 import re
 
-from movie_enrichment.io import database, sink, stores
+from movie_enrichment.io import database, lock, sink, stores
 from movie_enrichment.io.tmdb import TmdbAuthError, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -73,15 +73,17 @@ def from_pipeline_error(error: BaseException, secret: str) -> FatalError:
     """
     seen = error
     while seen is not None:
+        if isinstance(seen, lock.LockBusy):  # another program kept the database locked: as busy as another run
+            return FatalError(str(seen), EXIT_BUSY)
         if isinstance(seen, _OWN_ERRORS):
             return FatalError(str(seen))
         seen = seen.__cause__ or seen.__context__
     text = str(error)
-    for name in (cls.__name__ for cls in _OWN_ERRORS):
-        marker = f"{name}: "
+    for cls in (lock.LockBusy, *_OWN_ERRORS):
+        marker = f"{cls.__name__}: "
         if marker in text:
             line = text[text.rindex(marker) + len(marker):].splitlines()[0]
-            return FatalError(line.split(" [while running")[0])
+            return FatalError(line.split(" [while running")[0], EXIT_BUSY if cls is lock.LockBusy else EXIT_FAILED)
     reason = redact(_innermost_message(error), secret)
     return FatalError(f"the pipeline failed: {reason} (rerun with --log_level INFO for details)")
 

@@ -38,7 +38,8 @@ def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = No
     in_database = stores.is_store_url(config.input)
     if in_database:
         config = dataclasses.replace(config, run_id=run_id)  # the id of this run's rows in the history
-    with process.one_run_at_a_time(config.output, config.table), report.progress_file(
+    with process.one_run_at_a_time(config.output, config.table, config.lock_timeout, _holder(config)), \
+            report.progress_file(
             config.progress_file, config.settings.api_key, run_id=run_id, input=stores.redact_url(config.input),
             output=stores.redact_url(config.output), report=config.report) as status:
         summary = _run_locked(config, options, display, quiet_stderr, run_id, status)
@@ -64,12 +65,20 @@ def watch(config: RunConfig, options: PipelineOptions, out: TextIO, quiet_stderr
     """`--watch`: enriches the database with each batch of new files until a signal; returns the runs made."""
     from movie_enrichment.pipelines import watch as watch_loop
     check_paths(config)
-    with process.one_run_at_a_time(config.output):
+    with process.one_run_at_a_time(config.output, config.table, config.lock_timeout, _holder(config)):
         try:
             return watch_loop.watch(config.watch, config.watch_interval,
                                     lambda c: _run_locked(c, options, None, quiet_stderr), config, out)
         except FileNotFoundError as error:
             raise usage(str(error)) from None
+
+
+def _holder(config: RunConfig) -> str:
+    """How this run describes itself to a run or a writer it makes wait (no secret: no key, no password)."""
+    text = f"movie-enrich --input {stores.redact_url(config.input)}"
+    if config.output != config.input:
+        text += f" --output {stores.redact_url(config.output)}"
+    return text + (f" --watch {config.watch}" if config.watch else "")
 
 
 def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | None, quiet_stderr: bool,

@@ -137,6 +137,10 @@ class EnrichmentOptions(PipelineOptions):
         run.add_argument("--checkpoint_dir", help="where finished batches are kept until the database is written "
                          "(default: <output>.checkpoints beside the output)")
         run.add_argument("--report", help="JSON report of the run (default: <output>.report.json)")
+        run.add_argument("--lock_timeout", type=_non_negative, default=0.0,
+                         help="seconds to wait for another run of the same output to finish; 0 (default) "
+                         "exits at once with status 3, naming that run. Another program's save (the database lock, "
+                         "see README) is waited for up to this or 60 s, whichever is longer")
         run.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
                          help="progress on standard error: a live bar on a terminal, a line every "
                          "--progress_interval seconds otherwise (default auto)")

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from typing import Iterator, TextIO
 
-from movie_enrichment.io import sink, stores
+from movie_enrichment.io import lock, stores
 from movie_enrichment.io.tmdb import redact
 from movie_enrichment.pipelines.errors import EXIT_BUSY, FatalError
 
@@ -69,11 +69,13 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
 
 
 @contextlib.contextmanager
-def one_run_at_a_time(output: str, table: str = stores.DEFAULT_TABLE) -> Iterator[None]:
-    """Holds a lock on the output for the whole run: an OS lock beside a local file (or SQLite database), a
-    session advisory lock in PostgreSQL.
+def one_run_at_a_time(output: str, table: str = stores.DEFAULT_TABLE, timeout: float = 0.0,
+                      command: str | None = None) -> Iterator[None]:
+    """Holds a lock on the output for the whole run: the run lock beside a JSON file (`io.lock.run_lock`, waiting
+    up to `timeout` seconds for another run, `--lock_timeout`), an OS lock beside an SQLite database, a session
+    advisory lock in PostgreSQL.
 
-    Both are released by the system when their process dies (the kernel for filelock's flock, the server for
+    All are released by the system when their process dies (the kernel for filelock's flock, the server for
     the advisory lock), so a lock left by a killed run is simply taken over, never obeyed forever.
     """
     if stores.is_store_url(output) and not output.startswith("sqlite:"):
@@ -84,13 +86,15 @@ def one_run_at_a_time(output: str, table: str = stores.DEFAULT_TABLE) -> Iterato
             raise FatalError(str(error), EXIT_BUSY) from None
         return
     if output.startswith("sqlite:"):
-        output = stores.sqlite_path(output)
-    elif not sink.is_local(output):
-        _LOGGER.warning("Cannot lock %s (not a local path): make sure no other run writes it", output)
-        yield
+        try:
+            with stores.file_lock(stores.sqlite_path(output)):
+                yield
+        except stores.StoreBusy as error:
+            raise FatalError(str(error), EXIT_BUSY) from None
         return
     try:
-        with stores.file_lock(output):
+        with lock.run_lock(output, timeout, command=command):
             yield
-    except stores.StoreBusy as error:
-        raise FatalError(str(error), EXIT_BUSY) from None
+    except lock.LockBusy as error:
+        hint = "" if timeout else ", or pass --lock_timeout SECONDS to wait for it"
+        raise FatalError(f"{error}; wait for it to finish{hint}", EXIT_BUSY) from None

@@ -198,6 +198,11 @@ class RunSummary:
             "duplicate_keys": {"count": c.get(database.DUPLICATE_KEYS_METRIC, 0),
                                "keys": [{"key": key, "times": times} for key, times in self.duplicate_keys],
                                "kept": "the last record of each", "earlier_records_in": self._earlier_records()},
+            # Another program saved the database during the run: how this run's results went onto its version.
+            "other_writers": {"saves_merged": c.get("commit_changes", 0),
+                              "results_merged": c.get("commit_merged", 0),
+                              "results_dropped_record_deleted": c.get("commit_dropped", 0),
+                              "results_skipped_match_inputs_changed": c.get("commit_skipped", 0)},
         }
 
     def _earlier_records(self) -> str | None:
@@ -229,6 +234,14 @@ class RunSummary:
             f"cache hits {d['cache_hits']}",
             f"elapsed {self.elapsed:.1f} s, {d['requests_per_second'] or 0:.1f} requests/s, "
             f"{d['movies_per_second'] or 0:.1f} movies/s",
+        ]
+        others = d["other_writers"]
+        if others["saves_merged"]:
+            rows.append(f"another program saved the database during the run: {others['results_merged']} results "
+                        f"merged onto its version, {others['results_dropped_record_deleted']} dropped (record "
+                        f"deleted), {others['results_skipped_match_inputs_changed']} skipped (match inputs "
+                        "changed; selected again next run)")
+        rows += [
             f"output   {self.output}" + (" (unchanged: the result equals it, so nothing was written)"
                                           if self.unchanged else ""),
             f"backup   {self.backup or _no_backup(self.unchanged)}",
@@ -250,7 +263,7 @@ def _no_backup(unchanged: bool) -> str:
 
 
 def write_report(path: str, summary: RunSummary) -> None:
-    from movie_enrichment.io.sink import atomic_write
+    from movie_enrichment.io.files import atomic_write
     atomic_write(path, orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
 
 

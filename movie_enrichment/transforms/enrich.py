@@ -11,12 +11,27 @@ from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
+from movie_enrichment.io.sink import LOOKED_UP
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
 from movie_enrichment.model import AMBIGUOUS, FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, LookupRequest, now_iso
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def match_digest(key: str, record: Any, roles: fields.Roles = fields.DEFAULT_ROLES) -> str:
+    """A digest of what the lookup of a record reads (`fields.match_inputs`: its title, year, directors and ids
+    fields). Each patch carries it (`sink.LOOKED_UP`), and the graph gives the sink this function: where another
+    program changed the database during the run, a result is attached only to a record whose digest is the same.
+    The key is left out: a record under another key is another record to the sink anyway.
+    """
+    return fields.match_inputs(record, roles)
+
+
+def digest_roles(field_overrides: Iterable[tuple[str, str]] = ()) -> fields.Roles:
+    """The roles `match_digest` reads with (`fields.input_roles`): the same for every batch and for the sink."""
+    return fields.input_roles(field_overrides)
 
 
 
@@ -80,6 +95,7 @@ class LookupTmdbFn(_ClientDoFn):
         self._field_overrides = dict(field_overrides)
         self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
         self._pins = dict(pins or {})
+        self._digest_roles = self._input_roles  # the digest the sink compares: the same roles
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
         self._abort = threading.Event()
@@ -123,7 +139,8 @@ class LookupTmdbFn(_ClientDoFn):
         if hit["status"] == FAILED:
             self._resumed_failed.inc()
         progress.add(done=1, failed=int(hit["status"] == FAILED))
-        return {**hit, "enrichers": list(needed), "prior": record.get("enrichment")}
+        return {**hit, "enrichers": list(needed), "prior": record.get("enrichment"),
+                "looked_up": match_digest(request.key, record, self._digest_roles)}
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
@@ -135,7 +152,8 @@ class LookupTmdbFn(_ClientDoFn):
         hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
                "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
                "prior": record.get("enrichment") if isinstance(record, dict) else None,
-               "match_inputs": fields.match_inputs(record, self._input_roles), "pinned": None, "review": None}
+               "match_inputs": fields.match_inputs(record, self._input_roles), "pinned": None, "review": None,
+               "looked_up": match_digest(key, record, self._digest_roles)}
         try:
             query, hit["pinned"] = _query(key, record, roles, self._pins.get(key), hit["match_inputs"])
         except matching.InvalidRecord as error:
@@ -243,7 +261,8 @@ class EnrichMetadataFn(beam.DoFn):
         self._counters[hit["status"]].inc()
         score = round(hit["score"], 4) if isinstance(hit["score"], (int, float)) else None
         yield key, {"enricher": "metadata", "field": "tmdb", "value": value,
-                    "outcome": _outcome(hit, {"match_score": score}), "prior": hit["prior"]}
+                    "outcome": _outcome(hit, {"match_score": score}), "prior": hit["prior"],
+                    "looked_up": hit.get("looked_up")}
 
 
 _CONFIGURATION: dict[str, dict] = {}
@@ -295,7 +314,7 @@ class EnrichImagesFn(_ClientDoFn):
                 hit = {**hit, "status": FAILED, "error": f"configuration: {error}"}
         self._outcomes[hit["status"]].inc()
         yield key, {"enricher": "images", "field": "images", "value": value, "outcome": _outcome(hit),
-                    "prior": hit["prior"]}
+                    "prior": hit["prior"], "looked_up": hit.get("looked_up")}
 
 
 class _EnrichersFn(beam.DoFn):
@@ -378,6 +397,9 @@ def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
         else:
             patch[field] = value
     patch["enrichment"] = enrichment
+    looked_up = next((p["looked_up"] for p in parts if p.get("looked_up")), None)
+    if looked_up:
+        patch[LOOKED_UP] = looked_up
     return key, patch
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import re
 import unicodedata
@@ -280,6 +281,7 @@ def field_value(record: Mapping, path: str) -> tuple[bool, Any]:
     return False, None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of two names, asked for every field of every record
 def _role_tier(role: str, path: str) -> int | None:
     """A dotted path takes a role by its last part ("ids.imdb"), or by its parent's name for typed id lists."""
     tier = _tier(role, path.rsplit(".", 1)[-1])

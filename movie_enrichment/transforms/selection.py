@@ -4,18 +4,15 @@ the records whose match inputs the user corrected."""
 import dataclasses
 import datetime
 import functools
-import hashlib
-import json
 from typing import Any, Iterable
 
 import apache_beam as beam
-import orjson
 from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
+from movie_enrichment.io.sink import default_digest
 from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK
 from movie_enrichment.transforms import fields
-from movie_enrichment.transforms.fields import OWN_FIELDS
 
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
 # The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
@@ -24,12 +21,7 @@ REFRESH_MODES = ("not_found", "stale", "changed", "all")
 
 def fingerprint(record: Any) -> str:
     """A digest of the user's own fields, so a checkpoint is reused only for the record it was made from."""
-    own = {k: v for k, v in record.items() if k not in OWN_FIELDS} if isinstance(record, dict) else record
-    try:
-        data = orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # deeper than orjson goes, or a huge integer
-        data = json.dumps(own, sort_keys=True).encode("utf-8")
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
+    return default_digest("", record)
 
 
 def checkpoint_answers(hit: dict | None, record: Any, needed: tuple[str, ...]) -> bool:

@@ -14,17 +14,17 @@ from typing import Any, Iterable, Iterator
 
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import database, sink
+from movie_enrichment.io import database, lock, sink
 from movie_enrichment.io.stores import (
     ENRICHERS,
     Layout,
     RunInfo,
     Selection,
     Store,
+    StoreBusy,
     StoreError,
     apply_patch,
     check_patch,
-    file_lock,
     merge_patches,
 )
 
@@ -112,8 +112,9 @@ class JsonFileStore(Store):
 
     def _write(self, snapshot: database.Snapshot, items: list[tuple[str, Any]], previous: bytes | None = None):
         try:
-            sink.write_database(self.path, self.backup_dir, database.serialize_chunks(snapshot, items),
-                                self.keep_backups, previous)
+            with lock.database_lock(self.path, timeout=lock.WRITER_WAIT_SECONDS):  # other writers: see io/lock.py
+                sink.write_database(self.path, self.backup_dir, database.serialize_chunks(snapshot, items),
+                                    self.keep_backups, previous)
         except OSError as error:
             raise StoreError(f"could not write {self.path}: {error.strerror or error}") from None
 
@@ -149,9 +150,17 @@ class JsonFileStore(Store):
         return len(backups) - keep_runs
 
     def run_lock(self):
-        return file_lock(self.path) if sink.is_local(self.path) else contextlib.nullcontext()
+        return _run_lock(self.path)
 
     def close(self) -> None:
         pass
 
 
+@contextlib.contextmanager
+def _run_lock(path: str):
+    """The run lock of a JSON database (`io.lock.run_lock`, the one the command line takes), as a StoreBusy."""
+    try:
+        with lock.run_lock(path):
+            yield
+    except lock.LockBusy as error:
+        raise StoreBusy(f"{error}; wait for it to finish") from None
