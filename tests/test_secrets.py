@@ -97,7 +97,8 @@ def test_the_scenario_did_what_it_should(scenarios, kind):
     s = scenarios[kind]
     a, b, c, w = (s.runs[n] for n in ("A default", "B debug, failing", "C write fails", "W wrong key"))
     assert a.returncode == 0 and s.requests["A default"] > 0, a.stderr[-2000:]
-    assert b.returncode == 0 and s.requests["B debug, failing"] > 0, b.stderr[-2000:]
+    # Every lookup of B fails (the server answers 5xx), which is exit status 5 for a scheduler.
+    assert b.returncode == 5 and s.requests["B debug, failing"] > 0, b.stderr[-2000:]
     assert "DEBUG" in b.stderr, "the DEBUG run logged"
     assert (s.db.parent / "movies.json.failures.jsonl").exists(), "the failing run wrote its failures"
     assert c.returncode == 1, c.stderr
