@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Mapping
 
-from movie_enrichment.io import progress
+from movie_enrichment.io import processes, progress
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 ENDED = ("succeeded", "failed", "cancelled")
@@ -214,7 +214,7 @@ class Run:
         if status is not None and status.get("final"):
             self._finish(status.get("exit_status"))
             return True
-        if _alive(self.pid):
+        if processes.alive(self.pid):
             return False
         self._finish(None)
         return True
@@ -350,26 +350,6 @@ class Run:
             os.kill(self.pid, number)
         except ProcessLookupError:
             return False
-        return True
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process still runs (a zombie, ended but not yet reaped, does not)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False  # our own child, now reaped
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
         return True
 
 

@@ -12,6 +12,8 @@ import tempfile
 import time
 from typing import Iterator
 
+from movie_enrichment.io import processes
+
 # PostgreSQL refuses to run as root: as root the server runs as this system user (Debian's package makes it).
 SERVER_USER = "postgres"
 SUPERUSER = "movie_enrichment"
@@ -124,7 +126,7 @@ def stop_abandoned(bindir: str, base_dir: str | None = None) -> int:
                 pid = int(owner.read().strip())
         except (OSError, ValueError):
             continue
-        if _alive(pid):
+        if processes.alive(pid):
             continue
         if os.path.exists(os.path.join(root, "data", "postmaster.pid")):
             subprocess.run(_as_server_user([os.path.join(bindir, "pg_ctl"), "-D", os.path.join(root, "data"),
@@ -133,16 +135,6 @@ def stop_abandoned(bindir: str, base_dir: str | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _wait_for(port: int, timeout: float = 30.0) -> None:
