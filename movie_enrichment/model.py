@@ -1,5 +1,5 @@
-"""The project's vocabulary, importable from every layer: outcome statuses, enrichers, the metrics namespace
-and the time format of the records' `updated_at`."""
+"""The project's vocabulary, importable from every layer: outcome statuses, enrichers, the metrics namespace,
+the time format of the records' `updated_at`, and the elements that flow between the pipeline's steps."""
 
 import dataclasses
 import datetime
@@ -24,6 +24,45 @@ def now_iso() -> str:
 # a plain dataclass would be taken for a schema row, which a record of any shape cannot be).
 
 @dataclasses.dataclass(frozen=True)
+class Lookup:
+    """A movie's TMDB lookup: the match outcome and the trimmed details body that every enricher reads. A batch
+    of them is what a checkpoint file keeps (`io.checkpoints`), less the record's context (`prior`,
+    `looked_up`), which a rerun takes from the record again.
+
+    Args:
+        key: the record's key in the database.
+        fingerprint: a digest of the record's own fields (`selection.fingerprint`): a checkpointed lookup
+            stands only for the very record it was made from.
+        enrichers: the enrichers it was made for (the details requested cover these).
+        status: one of STATUSES.
+        tmdb_id, score: the film matched and how well, when one was.
+        error: why there is no match, or what failed.
+        details: TMDB's details body, trimmed to what the enrichers read, when status is OK.
+        updated_at: when it was made (`now_iso`).
+        match_inputs: the digest of what the match was made from (`fields.match_inputs`).
+        pinned: the pin it honours ("tmdb:603", "imdb:tt0133093"), else None.
+        review: for an ambiguous or not-found movie, what a person needs to pick the film.
+        prior: the record's `enrichment` entries before this run.
+        looked_up: the digest the sink compares (`enrich.match_digest`).
+    """
+
+    key: str
+    fingerprint: str
+    enrichers: tuple[str, ...]
+    status: str = OK
+    tmdb_id: int | None = None
+    score: float | None = None
+    error: str | None = None
+    details: dict | None = None
+    updated_at: str | None = None
+    match_inputs: str | None = None
+    pinned: str | None = None
+    review: dict | None = None
+    prior: Any = None
+    looked_up: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class LookupRequest:
     """A selected movie on its way to the TMDB lookup, after the join with the checkpoints.
 
@@ -38,4 +77,36 @@ class LookupRequest:
     key: str
     record: Any
     enrichers: tuple[str, ...]
-    resumed: dict | None = None
+    resumed: Lookup | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EnrichedPart:
+    """One enricher's result for a movie: the block it writes and the outcome it records.
+
+    Args:
+        enricher: one of ENRICHERS.
+        field: the record's field the block goes into (`tmdb`, `images`).
+        value: the block, or None when there is none.
+        outcome: the record's `enrichment.<enricher>` entry: status, updated_at, error, and what the match was
+            made from.
+        prior: the record's `enrichment` entries before this run (a failure never erases an earlier success).
+        looked_up: the digest the sink compares (`enrich.match_digest`).
+    """
+
+    enricher: str
+    field: str
+    value: Any
+    outcome: dict
+    prior: Any = None
+    looked_up: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """A failed enrichment, one line of the failures list (its fields in this order)."""
+
+    key: str
+    enricher: str
+    error: str | None
+    time: str

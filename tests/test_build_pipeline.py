@@ -1,6 +1,9 @@
 """The whole graph, `build_pipeline`, on a TestPipeline over temporary files with a fake TMDB client: what it
 writes, and the Beam counters the report is made of."""
 
+import pathlib
+import shutil
+
 import apache_beam as beam
 import orjson
 from apache_beam.metrics import MetricsFilter
@@ -25,9 +28,9 @@ MOVIES = {
 }
 
 
-def _config(tmp_path, **changes) -> RunConfig:
+def _config(tmp_path, movies=MOVIES, **changes) -> RunConfig:
     db = tmp_path / "movies.json"
-    db.write_bytes(orjson.dumps(MOVIES))
+    db.write_bytes(orjson.dumps(movies))
     fields = dict(input=str(db), output=str(db), backup_dir=str(tmp_path / "backups"),
                   failures=str(tmp_path / "movies.json.failures.jsonl"),
                   review=str(tmp_path / "movies.json.review.jsonl"),
@@ -99,3 +102,52 @@ def test_failures_are_listed_and_a_rerun_resumes_them_from_the_checkpoints(tmp_p
     assert (_counter(again, "resumed"), _counter(again, "resumed_failed")) == (3, 3)
     assert _counter(again, "selected") == 3, "the invalid record was recorded as such: nothing to redo"
     assert _counter(again, "requests") == 0
+
+
+# The records tests/fixtures/checkpoints_v1 was made from: checkpoints of format version 1 (the "Nothing" lookup
+# covers metadata only).
+V1 = pathlib.Path(__file__).parent / "fixtures" / "checkpoints_v1"
+V1_MOVIES = {"Psycho": {"title": "Psycho", "year": 1960},
+             "Psycho (1998)": {"title": "Psycho", "year": 1998, "director": "Gus Van Sant"},
+             "Nothing": {"title": "No Such Film"}}
+
+
+def _timeless(value):
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k != "updated_at"}
+    return [_timeless(v) for v in value] if isinstance(value, list) else value
+
+
+def _run_v1(folder, checkpoints=None):
+    """The graph over V1_MOVIES, with `checkpoints` copied in as the checkpoint folder: (result, written file)."""
+    enrich._CONFIGURATION.clear()
+    folder.mkdir()
+    if checkpoints is not None:
+        shutil.copytree(checkpoints, folder / "checkpoints")
+    p = TestPipeline()
+    build_pipeline(p, _config(folder, V1_MOVIES), client_factory=FakeClient)
+    result = p.run()
+    result.wait_until_finish()
+    return result, orjson.loads((folder / "movies.json").read_bytes())
+
+
+def test_checkpoints_of_format_version_1_are_resumed_into_the_same_result(tmp_path):
+    fresh_result, fresh = _run_v1(tmp_path / "fresh")
+    result, resumed = _run_v1(tmp_path / "resumed", V1)
+    assert _counter(result, "resumed") == 2, "both Psycho lookups come from the old checkpoint"
+    assert _counter(result, "lookup_not_found") == 1, "the metadata-only lookup cannot serve images: redone"
+    assert _counter(result, "requests") < _counter(fresh_result, "requests")
+    assert resumed["Psycho"]["enrichment"]["metadata"]["updated_at"] == "2026-12-01T11:34:45Z", "from the file"
+    assert _timeless(resumed) == _timeless(fresh) and list(resumed["Psycho"]) == list(fresh["Psycho"])
+
+
+def test_checkpoints_of_an_unknown_version_are_ignored_and_their_movies_looked_up(tmp_path):
+    future = tmp_path / "future"
+    shutil.copytree(V1, future)
+    for path in future.iterdir():
+        path.write_bytes(path.read_bytes().replace(b'"version":1', b'"version":0'))
+    _, fresh = _run_v1(tmp_path / "fresh")
+    result, written = _run_v1(tmp_path / "ignored", future)
+    assert _counter(result, "resumed") == 0
+    assert _counter(result, "lookup_ok") == 2 and _counter(result, "lookup_not_found") == 1
+    assert _timeless(written) == _timeless(fresh)

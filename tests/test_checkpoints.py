@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
+import pathlib
+import shutil
 
 import orjson
 import pytest
@@ -10,14 +14,18 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from movie_enrichment.io.checkpoints import FORMAT_VERSION, CheckpointStore, ReadCheckpoints
+from movie_enrichment.model import Lookup
 
 
-def _hit(key: str, tmdb_id: int) -> dict:
-    return {"key": key, "tmdb_id": tmdb_id, "details": {"id": tmdb_id, "title": f"Movie {key}"}}
+def _hit(key: str, tmdb_id: int) -> Lookup:
+    return Lookup(key, f"fp-{key}", ("metadata",), tmdb_id=tmdb_id, score=1.0,
+                  details={"id": tmdb_id, "title": f"Movie {key}"}, updated_at="2026-01-31T12:00:00Z")
 
 
 BATCH_A = [_hit("Alien", 348), _hit("Zodiac", 1949), _hit("Amélie", 194)]
 BATCH_B = [_hit("Heat", 949), _hit("Ran", 11645)]
+# A batch file of format version 1, as the previous version of LookupTmdbFn wrote it (tests/fakes.py's films).
+V1 = pathlib.Path(__file__).parent / "fixtures" / "checkpoints_v1"
 
 
 def _batch_files(folder) -> list[str]:
@@ -28,8 +36,54 @@ def test_write_batch_creates_the_folder_and_a_readable_file(tmp_path):
     folder = tmp_path / "ckpt" / "nested"
     path = CheckpointStore(str(folder)).write_batch(BATCH_A)
     assert os.path.dirname(path) == str(folder)
-    assert orjson.loads(open(path, "rb").read()) == {"version": FORMAT_VERSION, "hits": BATCH_A}
+    assert orjson.loads(open(path, "rb").read()) == {"version": FORMAT_VERSION, "lookups": [
+        {"key": h.key, "fingerprint": h.fingerprint, "enrichers": ["metadata"], "status": "ok", "tmdb_id": h.tmdb_id,
+         "score": 1.0, "error": None, "details": h.details, "updated_at": "2026-01-31T12:00:00Z",
+         "match_inputs": None, "pinned": None, "review": None} for h in BATCH_A]}
     assert os.listdir(folder) == [os.path.basename(path)]  # no temp file left beside it
+
+
+def test_the_records_context_is_not_kept(tmp_path):
+    """`prior` and `looked_up` come from the record of the run that reads the checkpoint, not from the file."""
+    store = CheckpointStore(str(tmp_path))
+    with_context = dataclasses.replace(BATCH_A[0], prior={"metadata": {"status": "failed"}}, looked_up="abc")
+    path = store.write_batch([with_context])
+    assert b"prior" not in open(path, "rb").read() and b"looked_up" not in open(path, "rb").read()
+    assert list(store.read_all()) == [BATCH_A[0]]
+
+
+def test_a_version_1_file_is_read_as_lookups(tmp_path):
+    """A batch file written by the previous format (its lookups were dicts called hits) is converted."""
+    shutil.copytree(V1, tmp_path / "ckpt")
+    lookups = {h.key: h for h in CheckpointStore(str(tmp_path / "ckpt")).read_all()}
+    assert sorted(lookups) == ["Nothing", "Psycho", "Psycho (1998)"]
+    psycho = lookups["Psycho"]
+    assert isinstance(psycho, Lookup) and psycho.enrichers == ("metadata", "images")
+    assert (psycho.status, psycho.tmdb_id, psycho.score, psycho.details["id"]) == ("ok", 539, 1.0, 539)
+    assert psycho.match_inputs == "84d5605f4d8394050006" and psycho.updated_at == "2026-12-01T11:34:45Z"
+    assert lookups["Psycho (1998)"].prior is None, "the record's context is taken from the record again"
+    assert lookups["Nothing"].status == "not_found" and lookups["Nothing"].review["title"] == "No Such Film"
+
+
+def test_a_version_1_lookup_without_the_later_fields_reads_them_as_none(tmp_path):
+    entry = {"key": "Heat", "fingerprint": "f", "enrichers": ["metadata"], "status": "ok", "tmdb_id": 949,
+             "score": 0.9, "error": None, "details": {"id": 949}, "updated_at": "2025-01-01T00:00:00Z",
+             "prior": None}
+    (tmp_path / "batch-old.json").write_bytes(orjson.dumps({"version": 1, "hits": [entry]}))
+    assert list(CheckpointStore(str(tmp_path)).read_all()) == [
+        Lookup("Heat", "f", ("metadata",), "ok", 949, 0.9, None, {"id": 949}, "2025-01-01T00:00:00Z")]
+
+
+def test_files_of_an_unknown_version_are_ignored_with_one_line(tmp_path, caplog):
+    store = CheckpointStore(str(tmp_path))
+    store.write_batch(BATCH_B)
+    for name in ("batch-future1.json", "batch-future2.json"):
+        (tmp_path / name).write_bytes(orjson.dumps({"version": 3, "lookups": [{"key": "Alien"}]}))
+    with caplog.at_level(logging.WARNING, logger="movie_enrichment.io.checkpoints"):
+        assert sorted(hit.key for hit in store.read_all()) == ["Heat", "Ran"]
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line == (f"Ignoring 2 checkpoint files of format version 3 in {tmp_path} (this program reads 1 and "
+                    f"{FORMAT_VERSION}): their movies are looked up again")
 
 
 def test_write_batch_name_is_deterministic_for_the_same_keys_in_any_order(tmp_path):
@@ -40,7 +94,7 @@ def test_write_batch_name_is_deterministic_for_the_same_keys_in_any_order(tmp_pa
     other = CheckpointStore(str(tmp_path)).write_batch([BATCH_A[1], BATCH_A[2], BATCH_A[0]])
     assert first == again == other
     assert _batch_files(tmp_path) == [os.path.basename(first)]
-    assert sorted(hit["key"] for hit in store.read_all()) == ["Alien", "Amélie", "Zodiac"]
+    assert sorted(hit.key for hit in store.read_all()) == ["Alien", "Amélie", "Zodiac"]
 
 
 def test_different_keys_give_different_files(tmp_path):
@@ -61,7 +115,7 @@ def test_read_all_returns_every_hit(tmp_path):
     store.write_batch(BATCH_A)
     store.write_batch(BATCH_B)
     hits = list(CheckpointStore(str(tmp_path / "ckpt")).read_all())
-    assert sorted(hits, key=lambda h: h["key"]) == sorted(BATCH_A + BATCH_B, key=lambda h: h["key"])
+    assert sorted(hits, key=lambda h: h.key) == sorted(BATCH_A + BATCH_B, key=lambda h: h.key)
 
 
 @pytest.mark.parametrize("damage", [b"", b'{"version": 1, "hits": [{"key": "x"', b"\xff\xfe garbage",
@@ -75,8 +129,8 @@ def test_damaged_file_is_skipped_and_the_others_still_read(tmp_path, damage):
     # Named to sort between/before the good files, so a failure cannot hide behind the order.
     (folder / "batch-0000.json").write_bytes(damage)
     (folder / "batch-zzzz.json").write_bytes(damage)
-    keys = sorted(hit["key"] for hit in store.read_all())
-    assert keys == sorted(hit["key"] for hit in BATCH_A + BATCH_B)
+    keys = sorted(hit.key for hit in store.read_all())
+    assert keys == sorted(hit.key for hit in BATCH_A + BATCH_B)
 
 
 def test_files_that_are_not_batches_are_ignored(tmp_path):
@@ -84,7 +138,7 @@ def test_files_that_are_not_batches_are_ignored(tmp_path):
     store.write_batch(BATCH_B)
     (tmp_path / "notes.json").write_bytes(orjson.dumps({"version": 1, "hits": [{"key": "intruder"}]}))
     (tmp_path / ".batch-x.json.tmp-123").write_bytes(orjson.dumps({"version": 1, "hits": [{"key": "temp"}]}))
-    assert sorted(hit["key"] for hit in store.read_all()) == ["Heat", "Ran"]
+    assert sorted(hit.key for hit in store.read_all()) == ["Heat", "Ran"]
 
 
 def test_missing_folder_reads_nothing(tmp_path):
@@ -138,4 +192,4 @@ def test_read_checkpoints_yields_key_and_hit(tmp_path):
     (tmp_path / "batch-broken.json").write_bytes(b"{")
     with BeamTestPipeline() as pipeline:
         assert_that(pipeline | ReadCheckpoints(str(tmp_path)),
-                    equal_to([(hit["key"], hit) for hit in BATCH_A + BATCH_B]))
+                    equal_to([(hit.key, hit) for hit in BATCH_A + BATCH_B]))

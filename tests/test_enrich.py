@@ -7,7 +7,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from fakes import FakeClient
 
 from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings
-from movie_enrichment.model import LookupRequest
+from movie_enrichment.model import EnrichedPart, Failure, LookupRequest
 from movie_enrichment.transforms import enrich
 from movie_enrichment.transforms.enrich import EnrichImagesFn, EnrichMetadataFn, EnrichMovies, LookupTmdbFn
 
@@ -34,7 +34,7 @@ def test_remake_is_told_apart_by_year_with_two_requests():
     client = FakeClient(SETTINGS)
     hits = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata", "images"))], client)
     hit = hits["Psycho"]
-    assert hit["status"] == "ok" and hit["tmdb_id"] == 539
+    assert hit.status == "ok" and hit.tmdb_id == 539
     assert [c[0] for c in client.calls] == ["search", "details"]
     assert client.calls[1][2] == ("credits", "external_ids", "images")
 
@@ -42,21 +42,21 @@ def test_remake_is_told_apart_by_year_with_two_requests():
 def test_known_tmdb_id_costs_one_request_and_metadata_only_appends_no_images():
     client = FakeClient(SETTINGS)
     hits = lookup([("P", {"title": "Psycho", "tmdb_id": 11252}, ("metadata",))], client)
-    assert hits["P"]["tmdb_id"] == 11252
+    assert hits["P"].tmdb_id == 11252
     assert client.calls == [("details", 11252, ("credits", "external_ids"))]
 
 
 def test_invalid_record_costs_no_request_and_says_why():
     client = FakeClient(SETTINGS)
     hits = lookup([("x", {"title": ""}, ("metadata", "images"))], client)
-    assert hits["x"]["status"] == "invalid" and "title" in hits["x"]["error"]
+    assert hits["x"].status == "invalid" and "title" in hits["x"].error
     assert client.calls == []
 
 
 def test_network_failure_is_data_with_the_key_redacted():
     hits = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",))], fail_search=True)
-    assert hits["Psycho"]["status"] == "failed"
-    assert "secret-key-123" not in hits["Psycho"]["error"] and "503" in hits["Psycho"]["error"]
+    assert hits["Psycho"].status == "failed"
+    assert "secret-key-123" not in hits["Psycho"].error and "503" in hits["Psycho"].error
 
 
 def test_rejected_key_stops_the_run():
@@ -82,7 +82,7 @@ def test_a_checkpointed_hit_is_reused_without_a_request():
     fn.setup()
     [(key, again)] = list(fn.process([LookupRequest("Psycho", record, ("metadata",), hit)]))
     fn.teardown()
-    assert client.calls == [] and again["tmdb_id"] == 539
+    assert client.calls == [] and again.tmdb_id == 539
 
 
 def test_a_checkpoint_of_another_version_of_the_record_is_not_used():
@@ -104,10 +104,10 @@ def test_metadata_fn_builds_the_contract_block():
     fn = EnrichMetadataFn()
     fn.setup()
     [(key, part)] = list(fn.process(("Psycho", hit)))
-    assert key == "Psycho" and part["field"] == "tmdb"
-    assert part["value"]["directors"] == ["Alfred Hitchcock"]
-    assert part["value"]["cast"] == [{"name": "Anthony Perkins", "character": "Norman Bates"}]
-    assert part["outcome"]["status"] == "ok" and part["outcome"]["match_score"] == 1.0
+    assert key == "Psycho" and isinstance(part, EnrichedPart) and part.field == "tmdb"
+    assert part.value["directors"] == ["Alfred Hitchcock"]
+    assert part.value["cast"] == [{"name": "Anthony Perkins", "character": "Norman Bates"}]
+    assert part.outcome["status"] == "ok" and part.outcome["match_score"] == 1.0
 
 
 def test_images_fn_fetches_configuration_once_per_process():
@@ -118,22 +118,23 @@ def test_images_fn_fetches_configuration_once_per_process():
     parts = [list(fn.process(("Psycho", hit)))[0][1] for _ in range(3)]
     fn.teardown()
     assert [c[0] for c in client.calls] == ["configuration"]
-    assert parts[0]["value"]["poster"] == "https://image.tmdb.org/t/p/w500/p539.jpg"
-    assert parts[0]["value"]["posters"][1] == "https://image.tmdb.org/t/p/w500/alt539.jpg"
+    assert parts[0].value["poster"] == "https://image.tmdb.org/t/p/w500/p539.jpg"
+    assert parts[0].value["posters"][1] == "https://image.tmdb.org/t/p/w500/alt539.jpg"
 
 
 def test_a_failure_never_erases_an_earlier_success():
     earlier = {"metadata": {"status": "ok", "updated_at": "2026-01-01T00:00:00Z"}}
-    part = {"enricher": "metadata", "field": "tmdb", "value": None, "prior": earlier,
-            "outcome": {"status": "failed", "updated_at": "2026-02-01T00:00:00Z", "error": "HTTP 503"}}
+    part = EnrichedPart("metadata", "tmdb", None, {"status": "failed", "updated_at": "2026-02-01T00:00:00Z",
+                                                   "error": "HTTP 503"}, prior=earlier)
     key, patch = enrich.merge_parts("k", [part])
     assert "tmdb" not in patch and patch["enrichment"]["metadata"]["status"] == "ok"
+    assert enrich.failure_line("k", part) == Failure("k", "metadata", "HTTP 503", "2026-02-01T00:00:00Z")
 
 
 def test_merged_fields_come_in_one_order_whichever_branch_arrives_first():
     def part(enricher, field):
-        return {"enricher": enricher, "field": field, "value": {"id": 1}, "prior": None,
-                "outcome": {"status": "ok", "updated_at": "2026-02-01T00:00:00Z", "error": None}}
+        return EnrichedPart(enricher, field, {"id": 1}, {"status": "ok", "updated_at": "2026-02-01T00:00:00Z",
+                                                         "error": None})
 
     both = [part("metadata", "tmdb"), part("images", "images")]
     first = enrich.merge_parts("k", both)[1]
@@ -165,10 +166,8 @@ def test_a_field_patch_applied_equals_the_merged_patch():
     record = {"title": "Psycho", "enrichment": {"images": {"status": "ok"}, "other": 1}}
     prior = record["enrichment"]
     parts = [
-        {"enricher": "images", "field": "images", "value": None, "prior": prior,
-         "outcome": {"status": "failed", "updated_at": "t", "error": "HTTP 503"}},
-        {"enricher": "metadata", "field": "tmdb", "value": {"id": 539}, "prior": prior,
-         "outcome": {"status": "ok", "updated_at": "t", "error": None}},
+        EnrichedPart("images", "images", None, {"status": "failed", "updated_at": "t", "error": "HTTP 503"}, prior),
+        EnrichedPart("metadata", "tmdb", {"id": 539}, {"status": "ok", "updated_at": "t", "error": None}, prior),
     ]
     _, merged = enrich.merge_parts("k", parts)
     _, fields = enrich.movie_patch("k", reversed(parts))

@@ -1,20 +1,38 @@
 """Checkpoints: each finished batch of lookups in its own file, written atomically, read back by a rerun."""
 
+import collections
+import dataclasses
 import hashlib
 import logging
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
 from movie_enrichment.io.files import atomic_write, ensure_dir
+from movie_enrichment.model import Lookup
 
 _LOGGER = logging.getLogger(__name__)
 
 _PREFIX = "batch-"
 _SUFFIX = ".json"
-FORMAT_VERSION = 1
+# 2: {"version": 2, "lookups": [...]}, each a `Lookup` without the record's context (`prior`, `looked_up`), which a
+# rerun takes from the record. 1: {"version": 1, "hits": [...]}, the same lookups with that context; read too.
+FORMAT_VERSION = 2
+_CONTEXT = ("prior", "looked_up")
+_KEPT = tuple(f.name for f in dataclasses.fields(Lookup) if f.name not in _CONTEXT)
+
+
+def encode(lookup: Lookup) -> dict[str, Any]:
+    """A lookup as a checkpoint file keeps it."""
+    return {name: getattr(lookup, name) for name in _KEPT}
+
+
+def decode(entry: dict[str, Any]) -> Lookup:
+    """A lookup read back from a checkpoint file of either version (fields an older file lacks are None)."""
+    values = {name: entry[name] for name in _KEPT if name in entry}
+    return Lookup(**{**values, "enrichers": tuple(values["enrichers"])})
 
 
 class CheckpointStore:
@@ -31,15 +49,15 @@ class CheckpointStore:
         self.directory = directory
         self._ready = False
 
-    def write_batch(self, hits: list[dict]) -> str | None:
-        if not hits:
+    def write_batch(self, lookups: list[Lookup]) -> str | None:
+        if not lookups:
             return None
         if not self._ready:
             ensure_dir(self.directory)
             self._ready = True
-        digest = hashlib.blake2b("\n".join(sorted(h["key"] for h in hits)).encode("utf-8"), digest_size=10)
+        digest = hashlib.blake2b("\n".join(sorted(lookup.key for lookup in lookups)).encode("utf-8"), digest_size=10)
         path = FileSystems.join(self.directory, f"{_PREFIX}{digest.hexdigest()}{_SUFFIX}")
-        atomic_write(path, orjson.dumps({"version": FORMAT_VERSION, "hits": hits}))
+        atomic_write(path, orjson.dumps({"version": FORMAT_VERSION, "lookups": [encode(lookup) for lookup in lookups]}))
         return path
 
     def paths(self) -> list[str]:
@@ -48,17 +66,27 @@ class CheckpointStore:
         pattern = FileSystems.join(self.directory, f"{_PREFIX}*{_SUFFIX}")
         return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
 
-    def read_all(self) -> Iterator[dict]:
-        """Every hit of every readable batch file; a damaged file is skipped (its movies are simply redone)."""
+    def read_all(self) -> Iterator[Lookup]:
+        """Every lookup of every readable batch file, of this format or version 1. A damaged file, or one of
+        another version, is skipped with a line in the log: its movies are simply looked up again."""
+        unknown: collections.Counter = collections.Counter()
         for path in self.paths():
             try:
                 with FileSystems.open(path) as handle:
                     body = orjson.loads(handle.read())
-                if body.get("version") != FORMAT_VERSION:
+                version = body.get("version")
+                if version not in (1, FORMAT_VERSION):
+                    unknown[version] += 1
                     continue
-                yield from body["hits"]
+                lookups = [decode(entry) for entry in body["hits" if version == 1 else "lookups"]]
             except Exception as error:  # pylint: disable=broad-except
                 _LOGGER.warning("Ignoring unreadable checkpoint %s: %s", path, error)
+                continue
+            yield from lookups
+        for version, count in unknown.items():
+            _LOGGER.warning("Ignoring %d checkpoint file%s of format version %r in %s (this program reads 1 and "
+                            "%d): their movies are looked up again", count, "" if count == 1 else "s", version,
+                            self.directory, FORMAT_VERSION)
 
     def clear(self) -> None:
         """Removes the batch files and the folder; called only after the database has been written."""
@@ -72,17 +100,17 @@ class CheckpointStore:
 
 
 class _ReadCheckpointsFn(beam.DoFn):
-    def process(self, directory: str) -> Iterable[tuple[str, dict]]:
+    def process(self, directory: str) -> Iterable[tuple[str, Lookup]]:
         count = 0
         for hit in CheckpointStore(directory).read_all():
             count += 1
-            yield hit["key"], hit
+            yield hit.key, hit
         if count:
             _LOGGER.info("Resuming: %d lookups read from checkpoints in %s", count, directory)
 
 
 class ReadCheckpoints(beam.PTransform):
-    """Reads every checkpointed lookup as (key, hit).
+    """Reads every checkpointed lookup as (key, Lookup).
 
     Args:
         directory: the checkpoint folder; a missing folder yields nothing.

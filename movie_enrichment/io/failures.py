@@ -7,15 +7,16 @@ import orjson
 from apache_beam.io.filesystems import FileSystems
 
 from movie_enrichment.io.files import atomic_write
+from movie_enrichment.model import Failure
 
 
 class _WriteFailuresFn(beam.DoFn):
     def __init__(self, path: str):
         self._path = path
 
-    def process(self, _written: dict, failures: list[dict]) -> Iterable[int]:
+    def process(self, _written: dict, failures: list[Failure]) -> Iterable[int]:
         if failures:
-            failures = sorted(failures, key=lambda f: (f["key"], f["enricher"]))
+            failures = sorted(failures, key=lambda f: (f.key, f.enricher))
             atomic_write(self._path, b"".join(orjson.dumps(f) + b"\n" for f in failures),
                          mime_type="application/x-ndjson")
         elif FileSystems.exists(self._path):
@@ -31,10 +32,11 @@ class WriteFailures(beam.PTransform):
         path: the JSON Lines file (`--failures`).
         written: the sink's output; its single element exists only once the database is written.
 
-    Input: one dict per failed enrichment. Output: how many were listed. The list is a side input of the sink's
-    output, so on every runner it is replaced only after the database: when the write fails, the sink emits
-    nothing and the list of the previous run stays, as the unchanged database still holds those failures. (The
-    launcher could not write it instead: on a distributed runner the failures live on the workers.)
+    Input: one `Failure` per failed enrichment, a line of the list each. Output: how many were listed. The list
+    is a side input of the sink's output, so on every runner it is replaced only after the database: when the
+    write fails, the sink emits nothing and the list of the previous run stays, as the unchanged database still
+    holds those failures. (The launcher could not write it instead: on a distributed runner the failures live on
+    the workers.)
     """
 
     def __init__(self, path: str, written):

@@ -34,7 +34,7 @@ def describe(config: RunConfig, out: TextIO) -> dict:
     roles = fields.detect_roles((record for _, record in items), dict(config.field_overrides))
     resumed = {}
     if config.checkpoint_dir:
-        resumed = {hit["key"]: hit for hit in CheckpointStore(config.checkpoint_dir).read_all()}
+        resumed = {hit.key: hit for hit in CheckpointStore(config.checkpoint_dir).read_all()}
     per_enricher = dict.fromkeys(config.selector.enrichers, 0)
     selected, invalid, from_checkpoints, requests = [], 0, 0, 0
     for key, record in items:

@@ -13,7 +13,20 @@ from movie_enrichment.io import progress
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.sink import LOOKED_UP
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
-from movie_enrichment.model import AMBIGUOUS, FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, LookupRequest, now_iso
+from movie_enrichment.model import (
+    AMBIGUOUS,
+    FAILED,
+    INVALID,
+    NAMESPACE,
+    NOT_FOUND,
+    OK,
+    STATUSES,
+    EnrichedPart,
+    Failure,
+    Lookup,
+    LookupRequest,
+    now_iso,
+)
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
@@ -82,9 +95,9 @@ class LookupTmdbFn(_ClientDoFn):
         pins: `--pins`: key -> "tmdb:ID" or "imdb:ttID"; a pinned movie is looked up by that id alone.
 
     Input: batches (lists) of `LookupRequest`; a movie with a lookup read back from the checkpoints costs no
-    request. Output: (key, hit) per movie, where a hit is a dict with the match
-    outcome and the trimmed details body that every enricher reads. Outcomes other than
-    success are data; only a rejected API key raises, because it dooms every other request too.
+    request. Output: (key, `Lookup`) per movie: the match outcome and the trimmed details body that every
+    enricher reads. Outcomes other than success are data; only a rejected API key raises, because it dooms every
+    other request too.
     """
 
     def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None,
@@ -118,7 +131,7 @@ class LookupTmdbFn(_ClientDoFn):
             self._pool = None
         super().teardown()
 
-    def process(self, batch: list[LookupRequest]) -> Iterable[tuple[str, dict]]:
+    def process(self, batch: list[LookupRequest]) -> Iterable[tuple[str, Lookup]]:
         progress.mark("enriching")
         resumed = [self._reuse(request) for request in batch if request.resumed is not None]
         todo = [request for request in batch if request.resumed is None]
@@ -128,38 +141,39 @@ class LookupTmdbFn(_ClientDoFn):
         if self._store is not None and hits:
             self._store.write_batch(hits)
         for hit in hits:
-            self._outcomes[hit["status"]].inc()
-            yield hit["key"], hit
-        yield from ((hit["key"], hit) for hit in resumed)
+            self._outcomes[hit.status].inc()
+            yield hit.key, hit
+        yield from ((hit.key, hit) for hit in resumed)
 
-    def _reuse(self, request: LookupRequest) -> dict:
-        """A lookup read back from the checkpoints of an interrupted run: no request."""
+    def _reuse(self, request: LookupRequest) -> Lookup:
+        """A lookup read back from the checkpoints of an interrupted run: no request. The record's context
+        (what it needs now, its earlier outcomes, the sink's digest) is taken from the record."""
         record, needed, hit = request.record, request.enrichers, request.resumed
         self._resumed.inc()
-        if hit["status"] == FAILED:
+        if hit.status == FAILED:
             self._resumed_failed.inc()
-        progress.add(done=1, failed=int(hit["status"] == FAILED))
-        return {**hit, "enrichers": list(needed), "prior": record.get("enrichment"),
-                "looked_up": match_digest(request.key, record, self._digest_roles)}
+        progress.add(done=1, failed=int(hit.status == FAILED))
+        return dataclasses.replace(hit, enrichers=tuple(needed), prior=record.get("enrichment"),
+                                   looked_up=match_digest(request.key, record, self._digest_roles))
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
 
-    def _lookup(self, request: LookupRequest, roles: fields.Roles) -> dict:
+    def _lookup(self, request: LookupRequest, roles: fields.Roles) -> Lookup:
         if self._abort.is_set():
             raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
         key, record, needed = request.key, request.record, request.enrichers
-        hit = {"key": key, "fingerprint": fingerprint(record), "enrichers": list(needed), "status": OK,
-               "tmdb_id": None, "score": None, "error": None, "details": None, "updated_at": None,
-               "prior": record.get("enrichment") if isinstance(record, dict) else None,
-               "match_inputs": fields.match_inputs(record, self._input_roles), "pinned": None, "review": None,
-               "looked_up": match_digest(key, record, self._digest_roles)}
+        replace = dataclasses.replace
+        hit = Lookup(key, fingerprint(record), tuple(needed),
+                     prior=record.get("enrichment") if isinstance(record, dict) else None,
+                     match_inputs=fields.match_inputs(record, self._input_roles),
+                     looked_up=match_digest(key, record, self._digest_roles))
         try:
-            query, hit["pinned"] = _query(key, record, roles, self._pins.get(key), hit["match_inputs"])
+            query, pinned = _query(key, record, roles, self._pins.get(key), hit.match_inputs)
         except matching.InvalidRecord as error:
-            hit.update(status=INVALID, error=str(error), updated_at=now_iso())
             progress.add(done=1)
-            return hit
+            return replace(hit, status=INVALID, error=str(error), updated_at=now_iso())
+        hit = replace(hit, pinned=pinned)
         append = tuple(part for enricher in needed for part in APPEND_FOR[enricher])
         client = self._client
         try:
@@ -170,33 +184,35 @@ class LookupTmdbFn(_ClientDoFn):
                 details = client.movie_details_by_imdb(query.imdb_id, append, shrink=extract.trim_details)
                 query = dataclasses.replace(query, imdb_id=None)
             if details is not None:
-                hit.update(status=OK, tmdb_id=details.get("id"), score=1.0)
+                hit = replace(hit, status=OK, tmdb_id=details.get("id"), score=1.0)
             else:
                 result = matching.match_movie(
                     query, lambda text, year=None: client.search_movie(text, year, shrink=extract.trim_search),
                     client.find_by_imdb,
                     lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
-                hit.update(status=result.status, tmdb_id=result.tmdb_id, score=result.score, error=result.reason)
+                hit = replace(hit, status=result.status, tmdb_id=result.tmdb_id, score=result.score,
+                              error=result.reason)
                 if result.status == OK:
                     details = result.details or client.movie_details(result.tmdb_id, append,
                                                                      shrink=extract.trim_details)
                     if details is None:  # a stale or wrong tmdb_id in the record
-                        hit.update(status=NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
+                        hit = replace(hit, status=NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
                 else:
-                    hit["review"] = _review(query, result)
+                    hit = replace(hit, review=_review(query, result))
             if details is not None:
-                hit["details"] = extract.trim_details(details)  # idempotent; any client trims it
+                hit = replace(hit, details=extract.trim_details(details))  # idempotent; any client trims it
         except TmdbAuthError:
             self._abort.set()  # every other request of the run would be refused the same way
             raise
         except TmdbError as error:
-            hit.update(status=FAILED, error=redact(str(error), self._settings.api_key))
+            hit = replace(hit, status=FAILED, error=redact(str(error), self._settings.api_key))
         except Exception as error:  # pylint: disable=broad-except
             # One odd movie (an unexpected body, a bug) must not fail the run: it is kept and listed.
             _LOGGER.warning("Lookup of %r failed: %s", key, redact(repr(error), self._settings.api_key))
-            hit.update(status=FAILED, error=redact(f"{type(error).__name__}: {error}", self._settings.api_key))
-        hit["updated_at"] = now_iso()
-        progress.add(done=1, failed=int(hit["status"] == FAILED))
+            hit = replace(hit, status=FAILED,
+                          error=redact(f"{type(error).__name__}: {error}", self._settings.api_key))
+        hit = replace(hit, updated_at=now_iso())
+        progress.add(done=1, failed=int(hit.status == FAILED))
         return hit
 
 
@@ -234,35 +250,35 @@ def _review(query: matching.MovieQuery, result: matching.MatchResult) -> dict:
                             "score": c.score, "why_not": c.why_not} for c in result.candidates]}
 
 
-def _outcome(hit: dict, extra: dict | None = None) -> dict:
-    outcome = {"status": hit["status"], "updated_at": hit["updated_at"] or now_iso(), "error": hit["error"]}
-    if hit["status"] == OK:
+def _outcome(hit: Lookup, extra: dict | None = None) -> dict:
+    """The record's `enrichment.<enricher>` entry for a lookup."""
+    outcome = {"status": hit.status, "updated_at": hit.updated_at or now_iso(), "error": hit.error}
+    if hit.status == OK:
         outcome["error"] = None
     # What the match was made from (the next run looks the movie up again when the user changes it) and the
-    # pin it honours; hits read back from an older checkpoint have neither.
-    if hit.get("match_inputs"):
-        outcome["match_inputs"] = hit["match_inputs"]
-    if hit.get("pinned"):
-        outcome["pinned"] = hit["pinned"]
+    # pin it honours; lookups read back from an older checkpoint may have neither.
+    if hit.match_inputs:
+        outcome["match_inputs"] = hit.match_inputs
+    if hit.pinned:
+        outcome["pinned"] = hit.pinned
     outcome.update(extra or {})
     return outcome
 
 
 class EnrichMetadataFn(beam.DoFn):
-    """Builds the `tmdb` block of a looked-up movie. Input: (key, hit); output: (key, part)."""
+    """Builds the `tmdb` block of a looked-up movie. Input: (key, Lookup); output: (key, EnrichedPart)."""
 
     def setup(self) -> None:
         self._counters = {s: Metrics.counter(NAMESPACE, f"metadata_{s}")
                           for s in STATUSES}
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, dict]]:
+    def process(self, element: tuple[str, Lookup]) -> Iterable[tuple[str, EnrichedPart]]:
         key, hit = element
-        value = extract.metadata_block(hit["details"]) if hit["status"] == OK else None
-        self._counters[hit["status"]].inc()
-        score = round(hit["score"], 4) if isinstance(hit["score"], (int, float)) else None
-        yield key, {"enricher": "metadata", "field": "tmdb", "value": value,
-                    "outcome": _outcome(hit, {"match_score": score}), "prior": hit["prior"],
-                    "looked_up": hit.get("looked_up")}
+        value = extract.metadata_block(hit.details) if hit.status == OK else None
+        self._counters[hit.status].inc()
+        score = round(hit.score, 4) if isinstance(hit.score, (int, float)) else None
+        yield key, EnrichedPart("metadata", "tmdb", value, _outcome(hit, {"match_score": score}), hit.prior,
+                                hit.looked_up)
 
 
 _CONFIGURATION: dict[str, dict] = {}
@@ -275,6 +291,8 @@ class EnrichImagesFn(_ClientDoFn):
     Args:
         settings: the client's `TmdbSettings`.
         poster_size, backdrop_size: TMDB image sizes (`--poster_size`, `--backdrop_size`).
+
+    Input: (key, Lookup); output: (key, EnrichedPart).
     """
 
     def __init__(self, settings: TmdbSettings, poster_size: str = "w500", backdrop_size: str = "w1280",
@@ -301,26 +319,26 @@ class EnrichImagesFn(_ClientDoFn):
                 self._report_requests()
         return extract.image_base(configuration)
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, dict]]:
+    def process(self, element: tuple[str, Lookup]) -> Iterable[tuple[str, EnrichedPart]]:
         key, hit = element
         value = None
-        if hit["status"] == OK:
+        if hit.status == OK:
             try:
-                value = extract.images_block(hit["details"], self._image_base(), self._poster_size,
+                value = extract.images_block(hit.details, self._image_base(), self._poster_size,
                                              self._backdrop_size)
             except TmdbAuthError:
                 raise
             except TmdbError as error:
-                hit = {**hit, "status": FAILED, "error": f"configuration: {error}"}
-        self._outcomes[hit["status"]].inc()
-        yield key, {"enricher": "images", "field": "images", "value": value, "outcome": _outcome(hit),
-                    "prior": hit["prior"], "looked_up": hit.get("looked_up")}
+                hit = dataclasses.replace(hit, status=FAILED, error=f"configuration: {error}")
+        self._outcomes[hit.status].inc()
+        yield key, EnrichedPart("images", "images", value, _outcome(hit), hit.prior, hit.looked_up)
 
 
 class _EnrichersFn(beam.DoFn):
     """Runs several enricher DoFns, each on the hits that need it, as one step (see EnrichMovies).
 
-    Output: (key, [part, ...]) per movie, so that a movie's parts stay together without a grouping.
+    Input: (key, Lookup). Output: (key, [EnrichedPart, ...]) per movie, so that a movie's parts stay together
+    without a grouping.
     """
 
     def __init__(self, fns: list[beam.DoFn]):
@@ -330,8 +348,8 @@ class _EnrichersFn(beam.DoFn):
         for fn, _ in self._fns:
             fn.setup()
 
-    def process(self, element: tuple[str, dict]) -> Iterable[tuple[str, list[dict]]]:
-        parts = [part for fn, enricher in self._fns if enricher in element[1]["enrichers"]
+    def process(self, element: tuple[str, Lookup]) -> Iterable[tuple[str, list[EnrichedPart]]]:
+        parts = [part for fn, enricher in self._fns if enricher in element[1].enrichers
                  for _, part in fn.process(element)]
         if parts:
             yield element[0], parts
@@ -351,7 +369,7 @@ def _with_checkpoint(element: tuple[str, dict]) -> Iterable[LookupRequest]:
         yield LookupRequest(key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None)
 
 
-def part_patch(key: str, part: dict) -> tuple[str, dict]:
+def part_patch(key: str, part: EnrichedPart) -> tuple[str, dict]:
     """One enricher's part as a field-level patch: its block (`tmdb` or `images`) and `enrichment.<enricher>`.
 
     A transient failure never erases an earlier success: the patch is empty, the old data and status stay, and
@@ -359,35 +377,35 @@ def part_patch(key: str, part: dict) -> tuple[str, dict]:
     then wrong. An invalid record gets its outcome only. Stores that write per lookup batch apply these patches
     as they come, with no grouping of a movie's parts.
     """
-    prior = part["prior"] if isinstance(part.get("prior"), dict) else {}
-    previous = prior.get(part["enricher"]) if isinstance(prior.get(part["enricher"]), dict) else {}
-    status = part["outcome"]["status"]
+    prior = part.prior if isinstance(part.prior, dict) else {}
+    previous = prior.get(part.enricher) if isinstance(prior.get(part.enricher), dict) else {}
+    status = part.outcome["status"]
     if status == FAILED and previous.get("status") == OK:
         return key, {}
     patch: dict[str, Any] = {}
     if status != INVALID:
-        patch[part["field"]] = part["value"]
-    patch[f"enrichment.{part['enricher']}"] = part["outcome"]
+        patch[part.field] = part.value
+    patch[f"enrichment.{part.enricher}"] = part.outcome
     return key, patch
 
 
-def movie_patch(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
+def movie_patch(key: str, parts: Iterable[EnrichedPart]) -> tuple[str, dict]:
     """One movie's parts as one field-level patch: the blocks (`images`, `tmdb`), then the `enrichment.<name>`
     entries, the parts taken in a fixed order (by enricher name) so that the fields' order in the output does
     not depend on which enricher finished first. A database store applies it in one transaction."""
     fields: dict[str, Any] = {}
-    for part in sorted(parts, key=lambda p: p["enricher"]):
+    for part in sorted(parts, key=lambda p: p.enricher):
         fields.update(part_patch(key, part)[1])
     blocks = {path: value for path, value in fields.items() if "." not in path}
     entries = {path: value for path, value in fields.items() if "." in path}
     return key, {**blocks, **entries}
 
 
-def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
+def merge_parts(key: str, parts: Iterable[EnrichedPart]) -> tuple[str, dict]:
     """One movie's parts as a patch of top-level fields, for the JSON file's sink: `movie_patch` with the
     `enrichment` entries set into the record's previous `enrichment`."""
     parts = list(parts)
-    prior = next((p["prior"] for p in parts if isinstance(p.get("prior"), dict)), None) or {}
+    prior = next((p.prior for p in parts if isinstance(p.prior, dict)), None) or {}
     enrichment = dict(prior)
     patch: dict[str, Any] = {}
     for path, value in movie_patch(key, parts)[1].items():
@@ -397,7 +415,7 @@ def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
         else:
             patch[field] = value
     patch["enrichment"] = enrichment
-    looked_up = next((p["looked_up"] for p in parts if p.get("looked_up")), None)
+    looked_up = next((p.looked_up for p in parts if p.looked_up), None)
     if looked_up:
         patch[LOOKED_UP] = looked_up
     return key, patch
@@ -406,15 +424,14 @@ def merge_parts(key: str, parts: Iterable[dict]) -> tuple[str, dict]:
 REVIEW_STATUSES = (AMBIGUOUS, NOT_FOUND)
 
 
-def review_line(key: str, hit: dict) -> dict:
+def review_line(key: str, hit: Lookup) -> dict:
     """One line of the review list: the movie, why it was not matched, its best candidates, how to pin one."""
-    return {"key": key, "status": hit["status"], "reason": hit["error"], **(hit.get("review") or {}),
+    return {"key": key, "status": hit.status, "reason": hit.error, **(hit.review or {}),
             "pin": "add \"tmdb_id\": ID to the record, or a line KEY,ID to a --pins file, then rerun"}
 
 
-def failure_line(key: str, part: dict) -> dict:
-    return {"key": key, "enricher": part["enricher"], "error": part["outcome"]["error"],
-            "time": part["outcome"]["updated_at"]}
+def failure_line(key: str, part: EnrichedPart) -> Failure:
+    return Failure(key, part.enricher, part.outcome["error"], part.outcome["updated_at"])
 
 
 class EnrichMovies(beam.PTransform):
@@ -428,14 +445,14 @@ class EnrichMovies(beam.PTransform):
         checkpoint_dir: where finished batches are checkpointed, or None.
         field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
         pins: `--pins` (see LookupTmdbFn).
-        resumed: an optional PCollection of (key, hit) read back from checkpoints.
+        resumed: an optional PCollection of (key, Lookup) read back from checkpoints.
         per_movie: True: one patch of top-level fields per movie, its parts grouped by key (the JSON file's
             sink writes once, at the end). False: one field-level patch per enricher's part, with no grouping,
             so each lookup batch's results reach a database store's writer as soon as they are made.
 
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
     checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
-    ((key, patch) for the sink), `failures` (one dict per failed enrichment), `review` (one dict per movie
+    ((key, patch) for the sink), `failures` (one `Failure` per failed enrichment), `review` (one dict per movie
     left ambiguous or not found) and `looked_up` (the key of every movie looked up).
     """
 
@@ -459,7 +476,7 @@ class EnrichMovies(beam.PTransform):
     def expand(self, selected):
         batch = self._batch_size
         resumed = self._resumed if self._resumed is not None else (
-            selected.pipeline | "NoCheckpoints" >> beam.Create([]))
+            selected.pipeline | "NoCheckpoints" >> beam.Create([]).with_output_types(tuple[str, Lookup]))
         hits = (
             {"movie": selected, "resumed": resumed}
             # The grouping also spreads the movies, read on one worker, over every worker.
@@ -480,12 +497,12 @@ class EnrichMovies(beam.PTransform):
             if metadata_fn:
                 branches.append(
                     hits
-                    | "ForMetadata" >> beam.Filter(lambda kv: "metadata" in kv[1]["enrichers"])
+                    | "ForMetadata" >> beam.Filter(lambda kv: "metadata" in kv[1].enrichers)
                     | "EnrichMetadata" >> beam.ParDo(metadata_fn))
             if images_fn:
                 branches.append(
                     hits
-                    | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1]["enrichers"])
+                    | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1].enrichers)
                     | "EnrichImages" >> beam.ParDo(images_fn))
             parts = tuple(branches) | "AllParts" >> beam.Flatten()
             patches = (parts
@@ -497,12 +514,13 @@ class EnrichMovies(beam.PTransform):
             # each batch's results as soon as they are made.
             movies = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
             patches = movies | "FieldPatches" >> beam.MapTuple(movie_patch)
-            parts = movies | "Parts" >> beam.FlatMapTuple(lambda key, parts: [(key, part) for part in parts])
+            parts = movies | "Parts" >> beam.FlatMapTuple(
+                lambda key, parts: [(key, part) for part in parts]).with_output_types(tuple[str, EnrichedPart])
         failures = (parts
-                    | "Failed" >> beam.Filter(lambda kv: kv[1]["outcome"]["status"] == FAILED)
+                    | "Failed" >> beam.Filter(lambda kv: kv[1].outcome["status"] == FAILED)
                     | "FailureLine" >> beam.MapTuple(failure_line))
         review = (hits
-                  | "ToReview" >> beam.Filter(lambda kv: kv[1]["status"] in REVIEW_STATUSES)
+                  | "ToReview" >> beam.Filter(lambda kv: kv[1].status in REVIEW_STATUSES)
                   | "ReviewLine" >> beam.MapTuple(review_line))
         looked_up = hits | "LookedUp" >> beam.Keys()
         return {"patches": patches, "failures": failures, "review": review, "looked_up": looked_up}

@@ -11,7 +11,7 @@ from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
 from movie_enrichment.io.sink import default_digest
-from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK
+from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK, Lookup
 from movie_enrichment.transforms import fields
 
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
@@ -24,10 +24,10 @@ def fingerprint(record: Any) -> str:
     return default_digest("", record)
 
 
-def checkpoint_answers(hit: dict | None, record: Any, needed: tuple[str, ...]) -> bool:
+def checkpoint_answers(hit: Lookup | None, record: Any, needed: tuple[str, ...]) -> bool:
     """Whether a checkpointed lookup can stand for this record now: made from this very record (same
     fingerprint) and covering every enricher it needs."""
-    return hit is not None and hit["fingerprint"] == fingerprint(record) and set(needed) <= set(hit["enrichers"])
+    return hit is not None and hit.fingerprint == fingerprint(record) and set(needed) <= set(hit.enrichers)
 
 
 def parse_time(value: Any) -> datetime.datetime | None:
