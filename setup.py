@@ -31,5 +31,5 @@ setuptools.setup(
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
         "bench": ["google-api-core", "psutil"],
     },
-    entry_points={"console_scripts": ["movie-enrich=movie_enrichment.cli:main"]},
+    entry_points={"console_scripts": ["movie-enrich=movie_enrichment.cli:command"]},
 )

@@ -1,8 +1,6 @@
 """`python -m movie_enrichment`: the same as the `movie-enrich` command."""
 
-import sys
-
-from movie_enrichment.cli import main
+from movie_enrichment.cli import command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

@@ -82,3 +82,20 @@ def test_clean_run_exits_0_and_help_documents_every_status(small_db, tmdb_server
         assert status in text, status
     bad = cli(args(tmdb_server.url, small_db, "--max_failures", "ten"))
     assert bad.returncode == 2 and "--max_failures" in bad.stderr
+
+
+def test_the_command_exits_with_mains_status_and_leaves_the_heap_to_the_os(monkeypatch):
+    import gc
+
+    from movie_enrichment import cli as front
+
+    monkeypatch.setattr(front, "main", lambda: EXIT_SOME_FAILED)
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            front.command()
+        # Frozen: the interpreter's exit does not collect them (a measured second or more after a run).
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert stopped.value.code == EXIT_SOME_FAILED
