@@ -44,7 +44,7 @@ def expected() -> dict:
 
 def run_cli(args, tmp_path, env=None, timeout=300, key=API_KEY) -> Completed:
     """Runs `python -m movie_enrichment` as a user would, with its own cache folder under tmp_path."""
-    environment = {k: v for k, v in os.environ.items() if k != "TMDB_API_KEY"}
+    environment = {k: v for k, v in os.environ.items() if k not in ("TMDB_API_KEY", "TMDB_API_KEY_FILE")}
     environment["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     if key:
         environment["TMDB_API_KEY"] = key

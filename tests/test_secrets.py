@@ -6,7 +6,8 @@ token (a JWT, sent as `Authorization: Bearer`). Each enriches a synthetic databa
   B. a run at DEBUG with every request failing (5xx), `--reprocess all --http_retries 1`, on a fresh cache file,
      so that requests really go out, are logged, fail, and a failures file is written;
   C. a run that fails when writing (its backup folder is a file), so its checkpoints stay on disk;
-  W. a run with a wrong credential, which must stop with one line that does not echo it.
+  W. a run with a wrong credential, which must stop with one line that does not echo it;
+  F. a run at DEBUG that reads the credential from a file named by TMDB_API_KEY_FILE.
 Then stdout, stderr and every file under the test's folder (database, backups, report, failures, checkpoints,
 the cache SQLite and any -wal/-shm) are searched for the secret's bytes.
 """
@@ -46,10 +47,10 @@ def _scenario(kind: str, folder: pathlib.Path) -> Scenario:
         {"api_key": "some-other-v3-key", "bearer_token": V4_TOKEN}
     runs, requests = {}, {}
 
-    def run(name, *extra, key=secret):
+    def run(name, *extra, key=secret, env=None):
         before = server.counts()["total"]
         runs[name] = run_cli(["--input", db, "--tmdb_base_url", server.url, "--progress", "off", *extra],
-                             folder, key=key, timeout=120)
+                             folder, key=key, env=env, timeout=120)
         requests[name] = server.counts()["total"] - before
 
     with TmdbServer(catalog=synthetic.catalog(MOVIES), **server_args) as server:
@@ -65,6 +66,12 @@ def _scenario(kind: str, folder: pathlib.Path) -> Scenario:
             "--failures", folder / "c-failures.jsonl", "--checkpoint_dir", folder / "c-checkpoints")
         wrong = "WRONG-" + secret[6:] if kind == "v3" else secret[:-8] + "WRONGWRO"
         run("W wrong key", "--http_cache", folder / "cache-w.sqlite", "--reprocess", "all", key=wrong)
+        # The key from a file (outside the searched folder: that file is the one place the key may be).
+        secret_file = folder.parent / f"{kind}-key"
+        secret_file.write_text(secret + "\n")
+        secret_file.chmod(0o600)
+        run("F key file, debug", "--http_cache", folder / "cache.sqlite", "--reprocess", "all", "--log_level",
+            "DEBUG", "--failures", folder / "f-failures.jsonl", key=None, env={"TMDB_API_KEY_FILE": str(secret_file)})
     return Scenario(kind, secret, folder, db, runs, requests, wrong)
 
 
@@ -105,6 +112,8 @@ def test_the_scenario_did_what_it_should(scenarios, kind):
     checkpoints = s.folder / "c-checkpoints"
     assert checkpoints.is_dir() and any(p.is_file() for p in checkpoints.rglob("*")), "C left its checkpoints"
     assert w.returncode == 1, w.stderr
+    f = s.runs["F key file, debug"]
+    assert f.returncode == 0 and s.requests["F key file, debug"] > 0 and "DEBUG" in f.stderr, f.stderr[-2000:]
     files = {p.name for p in s.folder.rglob("*") if p.is_file()}
     assert {"cache.sqlite", "cache-b.sqlite", "movies.json", "movies.json.report.json"} <= files
     assert list((s.db.parent / "backups").glob("movies.*Z.json")), "backups exist"
@@ -120,7 +129,7 @@ def test_no_file_left_by_any_run_holds_the_secret(scenarios, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("run", ["A default", "C write fails", "W wrong key"])
+@pytest.mark.parametrize("run", ["A default", "C write fails", "W wrong key", "F key file, debug"])
 def test_output_at_the_default_log_level_holds_no_secret(scenarios, kind, run):
     s = scenarios[kind]
     done: Completed = s.runs[run]

@@ -3,6 +3,7 @@
 import collections
 import dataclasses
 import datetime
+import hashlib
 import os
 import re
 import threading
@@ -52,6 +53,7 @@ class TmdbSettings:
     """
 
     api_key: str
+    key_origin: str = ""  # where the key came from, for the message when TMDB rejects it (never the key)
     base_url: str = DEFAULT_BASE_URL
     max_requests_per_second: float = 40.0
     max_concurrency: int = 16
@@ -65,6 +67,9 @@ class TmdbSettings:
     # A refresh (`--reprocess all`, `stale`, `changed`, `not_found`) asks TMDB again: cached answers are not
     # read, and the fresh ones replace them.
     refresh: bool = False
+    # Set when the launcher already made sure TMDB accepts the key (one request for the whole run): the worker
+    # processes then trust cached answers from their first request on.
+    key_checked: bool = False
 
     def __repr__(self) -> str:  # never print the key
         return f"TmdbSettings(base_url={self.base_url!r}, rps={self.max_requests_per_second})"
@@ -73,6 +78,34 @@ class TmdbSettings:
     def is_bearer_token(self) -> bool:
         # v4 read-access tokens are JWTs: three base64 parts; v3 keys are 32 hex digits.
         return self.api_key.count(".") == 2 and len(self.api_key) > 40
+
+    def rejected(self) -> TmdbAuthError:
+        """The one-line error for a key TMDB refuses, naming where the key came from (never the key)."""
+        return TmdbAuthError(f"TMDB rejected the API key (HTTP 401): check the key given by "
+                             f"{self.key_origin or '--tmdb_api_key or TMDB_API_KEY'}")
+
+
+# Whether TMDB accepted a key, per API root and key (by digest), in this process: a cached answer is trusted only
+# once the key is known good, so that a wrong key is never hidden by the cache. An acceptance holds for an hour
+# (a long --watch asks again); a refusal for the life of the process.
+KEY_ACCEPTED_SECONDS = 3600.0
+_KEYS_LOCK = threading.Lock()
+_KEYS: dict[tuple[str, str], float | None] = {}  # monotonic time accepted; None: refused
+
+
+def _key_id(settings: TmdbSettings) -> tuple[str, str]:
+    return settings.base_url, hashlib.sha256(settings.api_key.encode()).hexdigest()
+
+
+_KEY_CHECK = threading.Lock()  # held by the one request that tells whether TMDB takes the key
+_KEY_CHECK_FAILED: dict[tuple[str, str], tuple[float, str]] = {}  # TMDB did not answer it: when, why
+
+
+def forget_keys() -> None:
+    """Forgets which keys TMDB accepted or refused in this process (for tests)."""
+    with _KEYS_LOCK:
+        _KEYS.clear()
+        _KEY_CHECK_FAILED.clear()
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -203,6 +236,7 @@ class TmdbClient:
         self._limiter = _shared_limiter(settings.base_url, settings.max_requests_per_second)
         self._in_flight = _shared_semaphore(settings.base_url, settings.max_concurrency)
         self._cache: response_cache.ResponseCache | None = None
+        self._key = _key_id(settings)
 
     def __enter__(self) -> "TmdbClient":
         self.open()
@@ -250,23 +284,116 @@ class TmdbClient:
 
         `shrink`, when given, is applied to the body before it is returned and cached: the cache keeps only
         what the caller reads. Its `cache_tag` attribute (else its name) is part of the cache key.
+
+        A cached answer is returned only once TMDB accepted the key in this process (`_tell_key`), so that a
+        wrong key is never hidden by the cache.
         """
         if self._http is None:
             raise RuntimeError("TmdbClient used before open()")
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        if self.settings.language:
-            query.setdefault("language", self.settings.language)
+        query = self._query(params)
         cache_key = None
+        hit = None
         if self._cache is not None and cache:
-            tag = getattr(shrink, "cache_tag", None) or getattr(shrink, "__qualname__", "")
-            cache_key = (f"{self.settings.base_url}{path}?{urllib.parse.urlencode(sorted(query.items()))}"
-                         f"#{tag}")
+            cache_key = self._cache_key(path, query, shrink)
             # A cached answer costs no request, so it does not wait for the rate limiter either. A refresh
             # reads none (only /configuration, which does not describe a movie).
             if not self.settings.refresh or path == "/configuration":
                 hit = self._cached(cache_key)
-                if hit is not None:
-                    return hit or None
+        if self._key_state() is not True:
+            told, value = self._tell_key(None if hit is not None else
+                                         lambda: self._fetch(path, query, cache_key, shrink))
+            if told:
+                return value
+        if hit is not None:
+            with self._lock:
+                self.stats.cache_hits += 1
+            progress.add(cache_hits=1)
+            return hit or None
+        return self._fetch(path, query, cache_key, shrink)
+
+    def _query(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        if self.settings.language:
+            query.setdefault("language", self.settings.language)
+        return query
+
+    def _cache_key(self, path: str, query: dict[str, Any], shrink: Callable[[dict], dict] | None) -> str:
+        tag = getattr(shrink, "cache_tag", None) or getattr(shrink, "__qualname__", "")
+        return f"{self.settings.base_url}{path}?{urllib.parse.urlencode(sorted(query.items()))}#{tag}"
+
+    def _key_state(self) -> bool | None:
+        """True when TMDB accepted the key in this process (within the hour), False when it refused it, None
+        when it is not known yet."""
+        if self.settings.key_checked:
+            return True
+        with _KEYS_LOCK:
+            if self._key not in _KEYS:
+                return None
+            accepted = _KEYS[self._key]
+        if accepted is None:
+            return False
+        return True if time.monotonic() - accepted < KEY_ACCEPTED_SECONDS else None
+
+    def _tell_key(self, own: Callable[[], dict | None] | None) -> tuple[bool, dict | None]:
+        """Makes sure TMDB takes the key before a cached answer is trusted, at one request per process.
+
+        `own` is the caller's request when it has no cached answer: while the key is not known, it goes out
+        alone, and its answer tells; a caller with a cached answer (`own` None) waits for a check, made once
+        with /configuration (which the images enricher reads anyway, and is cached for it). Returns (True, the
+        answer) when `own` went out as the one that tells, else (False, None): the caller goes on. Raises
+        TmdbAuthError for a refused key; TmdbError when the check failed (TMDB unreachable, say), without a
+        second try for the callers that waited for it."""
+        state = self._key_state()
+        if state is False:
+            raise self.settings.rejected()
+        if state or (own is not None and self._key in _KEY_CHECK_FAILED):
+            return False, None  # known good; or TMDB failed to answer before: requests go out side by side
+        asked = time.monotonic()
+        with _KEY_CHECK:  # one at a time; the others wait for its answer
+            state = self._key_state()
+            if state is False:
+                raise self.settings.rejected()
+            failed = _KEY_CHECK_FAILED.get(self._key)
+            if state or (own is not None and failed is not None):
+                return False, None
+            if failed is not None and failed[0] >= asked:
+                raise TmdbError(f"could not check the API key with TMDB: {failed[1]}")
+            try:
+                if own is not None:
+                    return True, own()
+                query = self._query(None)
+                self._fetch("/configuration", query,
+                            self._cache_key("/configuration", query, None) if self._cache is not None else None,
+                            None)
+                return False, None
+            except TmdbAuthError:
+                raise
+            except TmdbError as error:
+                _KEY_CHECK_FAILED[self._key] = (time.monotonic(), str(error))
+                if own is not None:
+                    raise
+                raise TmdbError(f"could not check the API key with TMDB: {error}") from None
+
+    def check_key(self) -> None:
+        """Makes sure TMDB takes the key: at most one request (none when this process knows already)."""
+        if self._http is None:
+            raise RuntimeError("TmdbClient used before open()")
+        self._tell_key(None)
+
+    def _accepted(self, status: int) -> None:
+        """Notes TMDB's verdict on the key from an answer's status; raises TmdbAuthError on 401."""
+        if status == 401:
+            with _KEYS_LOCK:
+                _KEYS[self._key] = None
+            raise self.settings.rejected()
+        if status < 500 and status != 429 and self._key_state() is None:
+            with _KEYS_LOCK:
+                _KEYS[self._key] = time.monotonic()
+
+    def _fetch(self, path: str, query: dict[str, Any], cache_key: str | None,
+               shrink: Callable[[dict], dict] | None) -> dict | None:
+        """The request itself, with its retries; the answer is cached under `cache_key` when one is given."""
+        query = dict(query)
         if not self.settings.is_bearer_token:
             query["api_key"] = self.settings.api_key
         url = self.settings.base_url.rstrip("/") + path
@@ -296,8 +423,7 @@ class TmdbClient:
                     self._count_error()
                     raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
             status = response.status
-            if status == 401:
-                raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
+            self._accepted(status)
             if status == 429:
                 with self._lock:
                     self.stats.throttled += 1
@@ -338,7 +464,8 @@ class TmdbClient:
             progress.add(retries=1)
 
     def _cached(self, key: str) -> dict | None:
-        """The cached answer: a body, {} for a cached 404, None when there is none (or it is damaged)."""
+        """The cached answer: a body, {} for a cached 404, None when there is none (or it is damaged); counted as
+        a hit by the caller, once it trusts it."""
         entry = self._cache.get(key)
         if entry is None:
             return None
@@ -351,9 +478,6 @@ class TmdbClient:
                 return None  # a damaged entry: ask the API again
             if not isinstance(value, dict) or not value:
                 return None
-        with self._lock:
-            self.stats.cache_hits += 1
-        progress.add(cache_hits=1)
         return value
 
     def _count_error(self) -> None:

@@ -10,7 +10,7 @@ from typing import Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from movie_enrichment.io import files, lock, sink, stores
+from movie_enrichment.io import files, keyfile, lock, sink, stores
 from movie_enrichment.io.tmdb import TmdbSettings, redact
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
@@ -122,10 +122,17 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     dry_run = opts.DRY_RUN_FLAG in argv
     if not o.input:
         raise usage("missing --input: the movie database to enrich")
-    key = opts.api_key(given_key)
+    try:
+        source = opts.key_source(given_key, o.tmdb_api_key_file)
+    except keyfile.KeyFileError as error:
+        raise usage(str(error)) from None
+    try:
+        key = source.read()
+    except keyfile.KeyFileError as error:  # like an input file that cannot be read: a fatal problem, status 1
+        raise FatalError(str(error)) from None
     if not key and not dry_run:
-        raise usage("no TMDB API key: set TMDB_API_KEY or pass --tmdb_api_key "
-                    "(a key is free at themoviedb.org, under Settings > API)")
+        raise usage("no TMDB API key: pass --tmdb_api_key_file PATH (a chmod 600 file holding the key) or set "
+                    "TMDB_API_KEY (a key is free at themoviedb.org, under Settings > API)")
     if not isinstance(logging.getLevelName(o.log_level.upper()), int):
         raise usage(f"bad option: --log_level {o.log_level!r} is not a logging level")
     if o.reprocess == "stale" and o.stale_after is None:
@@ -150,7 +157,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     named = stores.sidecar_base(output, table)
     total_rate = o.max_requests_per_second
     settings = TmdbSettings(
-        api_key=key or "", base_url=o.tmdb_base_url.rstrip("/"),
+        api_key=key or "", key_origin=source.describe(), base_url=o.tmdb_base_url.rstrip("/"),
         max_requests_per_second=total_rate / runners.process_count(options) if total_rate else 0.0,
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
         language=o.language,

@@ -13,7 +13,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from movie_enrichment.io import database, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
-from movie_enrichment.io.tmdb import TmdbClient
+from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.model import now_iso
 from movie_enrichment.pipelines import metrics, process, report, runners
 from movie_enrichment.pipelines.config import RunConfig, check_paths
@@ -89,6 +89,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         # Created here, once, so that worker processes never race to create the same SQLite file; expired
         # entries, then the oldest beyond the size cap, go first.
         TmdbClient(config.settings).open_cache().prune()
+    config, checked = _check_key_once(config, options)
     result = _run_pipeline(config, options, display, quiet_stderr, status)
     # The database is written: only now may the checkpoints go.
     if config.checkpoint_dir:
@@ -99,7 +100,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         backup=report.shown(new_backups[-1]) if new_backups else None,
         failures=report.shown(config.failures) if FileSystems.exists(config.failures) else None,
         review=report.shown(config.review) if config.review and FileSystems.exists(config.review) else None,
-        report=config.report, run_id=run_id, counters=metrics.counters(result),
+        report=config.report, run_id=run_id, counters=_plus(metrics.counters(result), checked),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
         duplicate_keys=metrics.duplicate_keys(result), input=config.input)
     summary.exit_status = exit_status_for(summary.movies_failed, summary.as_dict()["movies_looked_up"],
@@ -113,6 +114,28 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
     if status is not None:
         status.update(report=summary.report)
     return summary
+
+
+def _check_key_once(config: RunConfig, options: PipelineOptions) -> tuple[RunConfig, int]:
+    """Where several worker processes would read the HTTP cache, TMDB is asked once, here, whether it takes the
+    key (each process would ask on its own otherwise); returns the config telling them, and the requests made.
+    In one process the client asks before its first cached answer, and not at all when the run asks nothing."""
+    settings = config.settings
+    if not settings.cache_path or settings.key_checked or runners.process_count(options) <= 1:
+        return config, 0
+    with TmdbClient(settings) as client:
+        try:
+            client.check_key()
+        except TmdbError as error:
+            raise FatalError(str(error)) from None
+        made = client.stats.requests
+    return dataclasses.replace(config, settings=dataclasses.replace(settings, key_checked=True)), made
+
+
+def _plus(counters: dict[str, int], requests: int) -> dict[str, int]:
+    if requests:
+        counters = {**counters, "requests": counters.get("requests", 0) + requests}
+    return counters
 
 
 def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO | None, quiet_stderr: bool,

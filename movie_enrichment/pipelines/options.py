@@ -5,6 +5,7 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from movie_enrichment.io import keyfile
 from movie_enrichment.io.database import KEEP_LAST, ON_DUPLICATE_KEYS
 from movie_enrichment.model import ENRICHERS
 from movie_enrichment.transforms.selection import REPROCESS_MODES
@@ -106,8 +107,14 @@ class EnrichmentOptions(PipelineOptions):
 
         api = parser.add_argument_group("TMDB API")
         api.add_argument("--tmdb_api_key", default=None,
-                         help="a v3 API key or a v4 read-access token (default: the TMDB_API_KEY environment "
-                         "variable, which keeps it out of your shell history)")
+                         help="a v3 API key or a v4 read-access token. Every user of the machine can read a "
+                         "command line: prefer a key file, or the TMDB_API_KEY environment variable")
+        api.add_argument("--tmdb_api_key_file", default=None, metavar="PATH",
+                         help="a file holding the key alone on one line, readable by its owner only (chmod "
+                         "600); a file that group or others can read is refused. Default: the file the "
+                         "TMDB_API_KEY_FILE environment variable names (as container and systemd secrets "
+                         "are passed). The first found wins: --tmdb_api_key, --tmdb_api_key_file, "
+                         "TMDB_API_KEY, TMDB_API_KEY_FILE")
         api.add_argument("--tmdb_base_url", default="https://api.themoviedb.org/3",
                          help="the API root (default https://api.themoviedb.org/3)")
         api.add_argument("--max_requests_per_second", type=_non_negative, default=40.0,
@@ -165,9 +172,9 @@ DRY_RUN_HELP = ("read the input, apply the selection and print what would be enr
                 "requests and time; no request, nothing written")
 
 
-def api_key(given: str | None) -> str | None:
-    """The `--tmdb_api_key` given, else the TMDB_API_KEY environment variable."""
-    return given or os.environ.get("TMDB_API_KEY") or None
+def key_source(given_key: str | None, given_file: str | None) -> keyfile.KeySource:
+    """Where the key comes from: `--tmdb_api_key`, `--tmdb_api_key_file`, TMDB_API_KEY, TMDB_API_KEY_FILE."""
+    return keyfile.choose(given_key, given_file, os.environ)
 
 
 def default_http_cache() -> str:

@@ -161,7 +161,7 @@ class LookupTmdbFn(_ClientDoFn):
 
     def _lookup(self, request: LookupRequest, roles: fields.Roles) -> Lookup:
         if self._abort.is_set():
-            raise TmdbAuthError("TMDB rejected the API key (HTTP 401): check --tmdb_api_key or TMDB_API_KEY")
+            raise self._settings.rejected()
         key, record, needed = request.key, request.record, request.enrichers
         replace = dataclasses.replace
         hit = Lookup(key, fingerprint(record), tuple(needed),
