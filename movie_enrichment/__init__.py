@@ -19,9 +19,9 @@ class _OptionalCloudNotices(logging.Filter):
 for _name in ("", "apache_beam.io.filesystems"):
     logging.getLogger(_name).addFilter(_OptionalCloudNotices())
 
-from movie_enrichment.api import OptionError, Run, attach, launch, launch_async  # noqa: E402
+from movie_enrichment.api import OptionError, Run, attach, check_options, launch, launch_async  # noqa: E402
 
 # For other programs that write a database this tool enriches (README, "Other programs that write the database").
 from movie_enrichment.io.lock import LockBusy, database_lock  # noqa: E402
 
-__all__ = ["LockBusy", "OptionError", "Run", "attach", "database_lock", "launch", "launch_async"]
+__all__ = ["LockBusy", "OptionError", "Run", "attach", "check_options", "database_lock", "launch", "launch_async"]

@@ -4,10 +4,16 @@ Each run is a child process running the command line itself (`python -m movie_en
 caller's process never does the work; its live figures come from the run's progress file, a small JSON file
 that is cheap to read. `launch()` checks the options in this process first and raises `OptionError` with the
 command line's own one-line message, without starting anything.
+
+The public surface: `launch()` / `launch_async()` start a run and return its `Run` handle; `check_options()`
+makes launch's checks alone (a server queueing runs checks them when they are submitted); `attach()` finds a
+run again by its output or progress file; `OptionError`, `STATES` and `ENDED`. The rest (underscore names) is
+this module's own: other modules, the console's included, use only the public names.
 """
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,9 +106,9 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
     scratch = tempfile.mkdtemp(prefix="movie-enrich-run-")
     try:
         argv = _argv(input, options, scratch)
-        config = _checked(argv, key)
+        places = _places(_checked(argv, key))
     except BaseException:
-        _remove_tree(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
     from movie_enrichment.pipelines import report
     run_id = report.new_run_id()
@@ -116,10 +122,34 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "movie_enrichment", *argv], stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, env=child_env, start_new_session=True, close_fds=True)
-    return Run(run_id=run_id, pid=process.pid, input=_absolute(config.input), output=_absolute(config.output),
-               progress_file=_absolute(config.progress_file), report_file=_absolute(config.report),
-               argv=[_absolute(a) if "://" in a else a for a in argv],
+    return Run(run_id=run_id, pid=process.pid, **places, argv=[_absolute(a) if "://" in a else a for a in argv],
                started_at=progress.now_iso(), process=process, scratch=scratch)
+
+
+def check_options(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str] | None = None,  # noqa: A002
+                  **options: Any) -> dict[str, str | None]:
+    """The checks `launch()` makes before it starts a run, without starting one: for a server that accepts a
+    run's options now and launches it later (a queue), or checks its own settings when it starts.
+
+    Args:
+        input, tmdb_api_key, env, **options: as for `launch()`.
+
+    Returns:
+        Where the run would read and write: `input`, `output`, `progress_file` and `report_file`, as a handle
+        names them (absolute local paths; a store URL without its password; None where there is none).
+
+    Raises:
+        OptionError: a bad option or input, with the command line's one-line message.
+    """
+    key = tmdb_api_key or {**os.environ, **(env or {})}.get("TMDB_API_KEY") or None
+    with tempfile.TemporaryDirectory(prefix="movie-enrich-check-") as scratch:  # a --titles list's file
+        return _places(_checked(_argv(input, options, scratch), key))
+
+
+def _places(config) -> dict[str, str | None]:
+    """A checked run's files, as a handle shows them."""
+    return {"input": _absolute(config.input), "output": _absolute(config.output),
+            "progress_file": _absolute(config.progress_file), "report_file": _absolute(config.report)}
 
 
 def _absolute(path: str | None) -> str | None:
@@ -227,7 +257,7 @@ class Run:
             self._final = status
         if self._scratch is not None:
             self._log_tail = _tail(os.path.join(self._scratch, _LOG))
-            _remove_tree(self._scratch)
+            shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
     @property
@@ -360,8 +390,3 @@ def _tail(path: str) -> str:
             return handle.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
-
-
-def _remove_tree(path: str) -> None:
-    import shutil
-    shutil.rmtree(path, ignore_errors=True)

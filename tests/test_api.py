@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import tempfile
 import time
 
 import pytest
@@ -68,9 +69,12 @@ def test_bad_option_raises_the_command_lines_one_line_and_starts_nothing(bad, sa
     given = {"input": str(sample_db), "tmdb_api_key": API_KEY, "tmdb_base_url": tmdb_server.url, **bad}
     before = tree(sample_db.parent)
 
+    with pytest.raises(api.OptionError) as checked:
+        movie_enrichment.check_options(**given)
     with pytest.raises(api.OptionError) as raised:
         movie_enrichment.launch(**given)
 
+    assert str(checked.value) == str(raised.value) and checked.value.status == raised.value.status
     assert isinstance(raised.value, ValueError)
     assert tree(sample_db.parent) == before, "nothing written, no progress file, no lock"
     assert tmdb_server.counts()["total"] == 0
@@ -80,6 +84,27 @@ def test_bad_option_raises_the_command_lines_one_line_and_starts_nothing(bad, sa
     done = run_cli(args, tmp_path, key=key)
     assert done.stderr.strip() == f"movie-enrich: error: {raised.value}"
     assert raised.value.status == done.returncode
+
+
+def test_check_options_says_where_a_run_would_write_and_leaves_nothing_behind(sample_db, tmdb_server, tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    monkeypatch.chdir(sample_db.parent)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    before = tree(sample_db.parent)
+
+    places = movie_enrichment.check_options(sample_db.name, output="out.json", titles=["Alien", "Heat"],
+                                            tmdb_base_url=tmdb_server.url, env={"TMDB_API_KEY": API_KEY})
+
+    out = str(sample_db.parent / "out.json")
+    assert places == {"input": str(sample_db), "output": out, "progress_file": out + ".progress.json",
+                      "report_file": out + ".report.json"}
+    assert tree(sample_db.parent) == before
+    assert list((tmp_path / "scratch").iterdir()) == [], "the --titles file's folder is removed"
+    assert tmdb_server.counts()["total"] == 0
+    with pytest.raises(api.OptionError, match="key"):  # without a key anywhere, the command line's line
+        movie_enrichment.check_options(sample_db.name, tmdb_base_url=tmdb_server.url)
 
 
 def test_a_list_of_titles_and_of_enrichers_become_the_options_files(sample_db, tmdb_server, options):

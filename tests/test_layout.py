@@ -64,3 +64,43 @@ def test_imports_run_one_way(path, room):
         if RANKS.get(target, -1) > RANKS[room]:
             wrong.append(f"{path.name}:{line} ({room}) imports {name} ({target}), a higher layer")
     assert not wrong, "\n".join(wrong)
+
+
+def _private_api_uses(source: str, filename: str = "<source>") -> list[str]:
+    """Where a module reaches into api.py's own (underscore) names: `api._x`, `movie_enrichment.api._x`,
+    `from movie_enrichment.api import _x`."""
+    tree = ast.parse(source, filename)
+    aliases = set()  # local names bound to the api module
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            if node.module == "movie_enrichment":
+                aliases |= {a.asname or a.name for a in node.names if a.name == "api"}
+            elif node.module == "movie_enrichment.api":
+                found += [(node.lineno, f"imports {a.name}") for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname for a in node.names if a.name == "movie_enrichment.api" and a.asname}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id in aliases) or ast.unparse(owner) == "movie_enrichment.api":
+                found.append((node.lineno, f"uses api.{node.attr}"))
+    return [f"{filename}:{line} {what}" for line, what in sorted(found)]
+
+
+def test_the_private_api_scan_finds_each_way_in():
+    source = ("from movie_enrichment import api\nimport movie_enrichment.api\nimport movie_enrichment.api as a\n"
+              "from movie_enrichment.api import _argv, launch\n"
+              "api._checked([], None)\nmovie_enrichment.api._x\na._y\napi.launch\napi.Run.state\n")
+    assert _private_api_uses(source) == ["<source>:4 imports _argv", "<source>:5 uses api._checked",
+                                         "<source>:6 uses api._x", "<source>:7 uses api._y"]
+
+
+def test_no_module_uses_the_underscore_names_of_api():
+    """api.py's public surface (launch, check_options, attach, Run, OptionError...) is all other modules use, so
+    its private helpers can change without breaking the console or the command line."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path != PACKAGE / "api.py":
+            wrong += _private_api_uses(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE)))
+    assert not wrong, "\n".join(wrong)

@@ -276,7 +276,7 @@ class Console:
         time); RunOptionError with the command line's one line if it would not start."""
         checked = check_run_options(options)
         try:
-            await asyncio.to_thread(self._check, checked)
+            await asyncio.to_thread(self.check, checked)
         except api.OptionError as error:
             raise RunOptionError(str(error)) from None
         entry = Entry(id=secrets.token_hex(6), options=checked, submitted_at=progress.now_iso())
@@ -291,15 +291,10 @@ class Console:
             merged["pins"] = self.pins_file
         return merged
 
-    def _check(self, options: dict) -> None:
-        """The command line's checks of these options, without starting anything."""
-        import tempfile
-        scratch = tempfile.mkdtemp(prefix="movie-enrich-check-")
-        try:
-            argv = api._argv(self.database, self._launch_options(options), scratch)  # noqa: SLF001
-            api._checked(argv, self._key)  # noqa: SLF001
-        finally:
-            api._remove_tree(scratch)  # noqa: SLF001
+    def check(self, options: dict) -> None:
+        """The command line's checks of a run with these options (and the server's settings), without starting
+        anything; api.OptionError with its one line."""
+        api.check_options(self.database, tmdb_api_key=self._key, **self._launch_options(options))
 
     def cancel(self, entry_id: str) -> bool:
         entry = self.entries[entry_id]

@@ -59,7 +59,7 @@ def configure(argv: Sequence[str]):
         raise ServeError(f"--input {o.input}: no such file (serve works on a local database file)")
     console = Console(o.input, settings, key)
     try:
-        console._check({})  # noqa: SLF001 - the command line's checks of the settings, before serving
+        console.check({})  # the command line's checks of the settings, before serving
     except api.OptionError as error:
         raise ServeError(str(error)) from None
     token = o.token or os.environ.get("MOVIE_ENRICH_CONSOLE_TOKEN") or secrets.token_urlsafe(24)
