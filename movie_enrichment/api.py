@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any, Mapping
 
+from movie_enrichment import model
 from movie_enrichment.io import processes, progress
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -111,7 +112,7 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     from movie_enrichment.pipelines import report
-    run_id = report.new_run_id()
+    run_id = model.new_run_id()
     if key:
         child_env["TMDB_API_KEY"] = key
     child_env[report.RUN_ID_ENV] = run_id

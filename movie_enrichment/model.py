@@ -1,8 +1,10 @@
 """The project's vocabulary, importable from every layer: outcome statuses, enrichers, the metrics namespace,
-the time format of the records' `updated_at`, and the elements that flow between the pipeline's steps."""
+the time format of the records' `updated_at`, the form of a run's id, and the elements that flow between the
+pipeline's steps."""
 
 import dataclasses
 import datetime
+import os
 from typing import Any
 
 # Of every Beam counter the pipeline keeps, which the report and the progress read back.
@@ -18,6 +20,12 @@ STATUSES = (OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID)
 def now_iso() -> str:
     """Now in UTC, to the second, as the records' `updated_at` and the report write it: 2026-01-31T12:00:00Z."""
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_run_id() -> str:
+    """A run's name, as its report, progress file and a store's history carry it: sortable by start time,
+    unique enough for one machine (20261201T061631Z-341826)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + os.urandom(3).hex()
 
 
 # What flows between the steps. Frozen dataclasses: Beam encodes them with its fallback coder (a NamedTuple or

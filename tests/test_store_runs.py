@@ -8,6 +8,7 @@ writer that loses nothing.
 import json
 import os
 import pathlib
+import re
 import signal
 import sqlite3
 import subprocess
@@ -131,6 +132,12 @@ def test_reprocess_and_restore(store_url, tmdb_server, sample_db, tmp_path):
                    tmp_path)
     assert restored.returncode == 0, restored.stderr
     assert records(store_url) == before, "restoring the first run puts every row back as it was"
+    listed = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", store_url, "--list"], tmp_path)
+    history = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert history[:2] == run_ids and len(history) == 3, listed.stdout
+    run_id = r"\d{8}T\d{6}Z-[0-9a-f]{6}"  # what a run's report and progress file call it
+    assert all(re.fullmatch(run_id, r) for r in run_ids), run_ids
+    assert re.fullmatch("restore-" + run_id, history[2]), "the restore keeps the rows it replaced under its own id"
     bad = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", store_url, "--run", "nope"], tmp_path)
     assert bad.returncode == 1 and "no run 'nope'" in bad.stderr
 

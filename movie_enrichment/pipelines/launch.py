@@ -14,7 +14,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from movie_enrichment.io import database, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
-from movie_enrichment.model import now_iso
+from movie_enrichment.model import new_run_id, now_iso
 from movie_enrichment.pipelines import metrics, process, report, runners
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
@@ -34,7 +34,7 @@ def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = No
         quiet_stderr: set aside what Beam writes to standard error while the pipeline runs.
     """
     check_paths(config)
-    run_id = os.environ.get(report.RUN_ID_ENV) or report.new_run_id()
+    run_id = os.environ.get(report.RUN_ID_ENV) or new_run_id()
     in_database = stores.is_store_url(config.input)
     if in_database:
         config = dataclasses.replace(config, run_id=run_id)  # the id of this run's rows in the history

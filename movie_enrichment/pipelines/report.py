@@ -2,7 +2,6 @@
 
 import contextlib
 import dataclasses
-import datetime
 import os
 import threading
 import time
@@ -272,11 +271,6 @@ def write_report(path: str, summary: RunSummary) -> None:
 
 EXIT_INTERRUPTED = 130
 RUN_ID_ENV = "MOVIE_ENRICH_RUN_ID"
-
-
-def new_run_id() -> str:
-    """A run's name: sortable by start time, unique enough for one machine."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + os.urandom(3).hex()
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ import argparse
 from typing import Sequence, TextIO
 
 from movie_enrichment.io import stores
+from movie_enrichment.model import new_run_id
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +61,6 @@ def restore(argv: Sequence[str], out: TextIO) -> int:
                 out.write(f"{run.run_id}  {run.saved_at}{rows}\n")
             return 0
         with store.run_lock():
-            restored = store.restore(args.run, "restore-" + stores.new_run_id())
+            restored = store.restore(args.run, "restore-" + new_run_id())
     out.write(f"restored {restored} records of {store.describe()} to their state before run {args.run}\n")
     return restored

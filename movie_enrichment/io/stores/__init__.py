@@ -256,12 +256,6 @@ def sidecar_base(url: str, table: str = DEFAULT_TABLE) -> str:
     return url
 
 
-def new_run_id() -> str:
-    """A sortable UTC stamp, the same form as a JSON file's backup names carry."""
-    import datetime
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-
-
 @contextlib.contextmanager
 def file_lock(path: str) -> Iterator[None]:
     """Holds `<path>.lock` (filelock's flock: the kernel releases it when the process dies, so a killed run's
