@@ -62,10 +62,15 @@ def _measured_cell(row: Row) -> str:
     return f"{_s(row.wall)} for {row.done}" if row.extrapolated_wall is not None else _s(row.wall)
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table, as the report's sections take it."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return lines
+    return _block(lines)
+
+
+def _cpu_per_request(a: Row, b: Row) -> str:
+    return f"CPU per request {1000 * a.cpu / a.requests:.2f} ms vs {1000 * b.cpu / b.requests:.2f} ms"
 
 
 def _peer_rows(rows: list[Row], base: Row | None) -> list[list[Any]]:
@@ -104,15 +109,14 @@ def targets(results: dict) -> list[list[str]]:
             if bare:
                 cost = pipe.wall / bare.wall - 1
                 out.append(["S1 the HTTP cache's cost: defaults within 10% of `--no_http_cache`",
-                            f"{100 * cost:+.1f}% wall ({_s(pipe.wall)} s vs {_s(bare.wall)} s); CPU per request "
-                            f"{1000 * pipe.cpu / pipe.requests:.2f} ms vs {1000 * bare.cpu / bare.requests:.2f} ms",
+                            f"{100 * cost:+.1f}% wall ({_s(pipe.wall)} s vs {_s(bare.wall)} s); "
+                            + _cpu_per_request(pipe, bare),
                             _verdict(cost <= 0.10)])
             pool = _find(s1["rows"], "thread_pool")
             if pool and pool.returncode == 0:
                 out.append([f"S1 pipeline (defaults) no slower than thread_pool at {CONCURRENCY} in flight, CPU per "
                             "request too",
-                            f"{_s(pipe.wall)} s vs {_s(pool.wall)} s; CPU per request "
-                            f"{1000 * pipe.cpu / pipe.requests:.2f} ms vs {1000 * pool.cpu / pool.requests:.2f} ms",
+                            f"{_s(pipe.wall)} s vs {_s(pool.wall)} s; " + _cpu_per_request(pipe, pool),
                             _verdict(pipe.wall <= pool.wall and pipe.cpu <= pool.cpu)])
             measured_peers = [r for r in s1["rows"] if r.name.split(" ")[0] in PEERS and r.returncode == 0]
             best = min(measured_peers, key=lambda r: r.best_wall, default=None)
@@ -328,7 +332,7 @@ def render(results: dict, mode: str, started: str, elapsed: float) -> str:
         lines += _lines("code_changed", by_version="; ".join(f"{code}: {', '.join(dict.fromkeys(sc))}"
                                                              for code, sc in codes.items()))
     lines += [""]
-    lines += _lines("targets", table=_block(_table(["target", "figure", "verdict"], targets(results))))
+    lines += _lines("targets", table=_table(["target", "figure", "verdict"], targets(results)))
     found = findings(results)
     if found:
         lines += [""] + _lines("findings", findings=_block(found))
@@ -343,7 +347,7 @@ def render(results: dict, mode: str, started: str, elapsed: float) -> str:
         ideal = cfg["size"] * 2 * cfg["latency"] / 1000 / CONCURRENCY
         lines += _lines("s1", size=f"{cfg['size']:,}", latency=cfg["latency"], concurrency=CONCURRENCY,
                         beam_workers=BEAM_WORKERS, db_size=_size(s1["data"]["db_bytes"]),
-                        table=_block(_table(PEER_HEADERS, _peer_rows(s1["rows"], base))),
+                        table=_table(PEER_HEADERS, _peer_rows(s1["rows"], base)),
                         latency_total=f"{cfg['size'] * 2 * cfg['latency'] / 1000:.0f}", ideal=f"{ideal:.1f}",
                         ratio=f"{(base.best_wall / ideal if base else float('nan')):.1f}") + [""]
         if s1.get("profile"):
@@ -357,17 +361,16 @@ def render(results: dict, mode: str, started: str, elapsed: float) -> str:
             table.append([f"`{r.name}`", _s(r.wall), r.requests, r.ok2xx, f"{r.throttled} ({t['pct_429']:.2f}%)",
                           f"{t['window_rps']:.2f} ({t['window_pct']:.1f}%)", f"{t['e2e_rps']:.2f} ({t['e2e_pct']:.1f}%)",
                           _s(t["first_request_at"]), _mib(r.peak_rss), r.output_check or r.note])
-        table_lines = _table(["run", "wall s", "requests", "2xx", "429s", "2xx/s while requesting (% of limit)",
-                              "2xx/s over whole run (% of limit)", "first request at s", "peak RSS MiB", "output"], table)
-        lines += _lines("s2", size=f"{cfg['size']:,}", latency=cfg["latency"], rate=cfg["rate"],
-                        table=_block(table_lines),
+        table = _table(["run", "wall s", "requests", "2xx", "429s", "2xx/s while requesting (% of limit)",
+                        "2xx/s over whole run (% of limit)", "first request at s", "peak RSS MiB", "output"], table)
+        lines += _lines("s2", size=f"{cfg['size']:,}", latency=cfg["latency"], rate=cfg["rate"], table=table,
                         series=_block([f"- `{r.name}`: {_rate_series(r)}" for r in s2["rows"]])) + [""]
     if "S3" in results:
         s3 = results["S3"]
         cfg = s3["cfg"]
         lines += _lines("s3", size=f"{cfg['size']:,}", db_size=_size(s3["data"]["db_bytes"]),
                         pending=f"{cfg['pending']:,}", pct=f"{100 * cfg['pending'] / cfg['size']:.0f}",
-                        table=_block(_table(PEER_HEADERS, _peer_rows(s3["rows"], _find(s3["rows"], "load_once"))))) + [""]
+                        table=_table(PEER_HEADERS, _peer_rows(s3["rows"], _find(s3["rows"], "load_once")))) + [""]
         if s3.get("profile"):
             lines += _profile_section("S3", s3["profile"])
     if "S4" in results:
@@ -377,9 +380,9 @@ def render(results: dict, mode: str, started: str, elapsed: float) -> str:
         table = [[r.scenario, f"`{r.name}`", r.done, r.requests, r.by_endpoint.get("configuration", 0),
                   r.by_endpoint.get("search/movie", 0), r.by_endpoint.get("movie", 0), r.by_endpoint.get("find", 0),
                   f"{r.per_movie:.3f}", r.output_check or r.note] for r in rr["rows"]]
-        lines += _lines("requests", size=f"{rr['cfg']['size']:,}", table=_block(_table(
+        lines += _lines("requests", size=f"{rr['cfg']['size']:,}", table=_table(
             ["database", "run", "movies", "requests", "configuration", "search/movie", "movie (details)", "find",
-             "req/movie", "output"], table))) + [""]
+             "req/movie", "output"], table)) + [""]
     if "C" in results:
         c = results["C"]
         lines += _lines("catalogue", sizes=" and ".join(f"{n:,}" for n in c["cfg"]["sizes"]),
@@ -400,7 +403,7 @@ def _profile_section(scenario: str, prof: dict) -> list[str]:
         table = _table(["step", "calls", "first start", "last end", "span", "inside", "peak RSS MiB in span"],
                        [[n, c, f"{a:.2f}", f"{b:.2f}", f"{b - a:.2f}", f"{i:.2f}", peak_in(a, b)]
                         for n, c, a, b, i in prof["timeline"]])
-        lines += _lines("profile_timeline", table=_block(table), peak=_mib(prof.get("peak_rss", 0)),
+        lines += _lines("profile_timeline", table=table, peak=_mib(prof.get("peak_rss", 0)),
                         series=", ".join(_mib(v) for t, v in _every(rss, 1.0))) + [""]
     spy = prof.get("py_spy")
     if spy:
@@ -408,8 +411,8 @@ def _profile_section(scenario: str, prof: dict) -> list[str]:
         categories = _table(["category", "CPU s", "share"],
                             [[c, f"{n / spy['rate']:.2f}", f"{100 * n / total:.0f}%"] for c, n in spy["categories"]])
         functions = _table(["function", "CPU s"], [[f"`{f}`", f"{n / spy['rate']:.2f}"] for f, n in spy["top_functions"]])
-        lines += _lines("profile_cpu", cpu=f"{spy['cpu_seconds']:.1f}", categories=_block(categories),
-                        functions=_block(functions)) + [""]
+        lines += _lines("profile_cpu", cpu=f"{spy['cpu_seconds']:.1f}", categories=categories,
+                        functions=functions) + [""]
     return lines
 
 
@@ -473,7 +476,7 @@ def _phase_table(prof: dict) -> list[str]:
         return []
     total = sum(d for _, d in rows) or 1.0
     table = _table(["segment", "s", "share"], [[label, f"{d:.2f}", f"{100 * d / total:.0f}%"] for label, d in rows])
-    return _lines("profile_phases", table=_block(table)) + [""]
+    return _lines("profile_phases", table=table) + [""]
 
 
 def _every(series: list[tuple[float, int]], step: float) -> list[tuple[float, int]]:
@@ -505,6 +508,6 @@ def _s4_section(s4: dict) -> list[str]:
                               prose("s4_n_plus_one_line", n1=fit["points"][0], n2=fit["points"][1], a_r=f"{a_r:.0f}",
                                     b_r=f"{b_r:.0f}", a_w=f"{a_w:.0f}", b_w=f"{b_w:.0f}")])
     table.sort(key=lambda row: (row[0], str(row[1])))
-    table_lines = _table(["N", "run", "movies done", "db read", "db write", "backup read + write", "checkpoints written",
-                          "checkpoints read", "fsync reopen", "dirs", "wall s (strace)", "output"], table)
-    return _lines("s4", size=f"{s4['cfg']['size']:,}", table=_block(table_lines)) + [""]
+    return _lines("s4", size=f"{s4['cfg']['size']:,}", table=_table(
+        ["N", "run", "movies done", "db read", "db write", "backup read + write", "checkpoints written",
+         "checkpoints read", "fsync reopen", "dirs", "wall s (strace)", "output"], table)) + [""]
