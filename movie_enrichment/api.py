@@ -12,6 +12,7 @@ this module's own: other modules, the console's included, use only the public na
 """
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import signal
@@ -76,24 +77,39 @@ def _argv(input: str, options: Mapping[str, Any], scratch: str) -> list[str]:  #
     return argv
 
 
-def _checked(argv: list[str], key: str | None):
+def _checked(argv: list[str], key: str | None, key_file: str | None = None):
     """The command line's own checks, run here: the run's config, or OptionError with its one line."""
     from movie_enrichment.pipelines import config as run_config
     from movie_enrichment.pipelines.errors import FatalError
+    given = ["--tmdb_api_key", key] if key else ["--tmdb_api_key_file", key_file] if key_file else []
     try:
-        return run_config.check(argv + (["--tmdb_api_key", key] if key else []))[1]
+        return run_config.check(argv + given)[1]
     except FatalError as error:
         raise OptionError(str(error), error.status) from None
 
 
-def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str] | None = None,  # noqa: A002
+def _key_source(key: str | None, key_file: str | os.PathLike | None, environ: Mapping[str, str]):
+    """Where a run's key comes from (`keyfile.choose`), a key file's path made absolute; OptionError if both
+    forms are given."""
+    from movie_enrichment.io import keyfile
+    try:
+        source = keyfile.choose(key, os.fspath(key_file) if key_file else None, environ)
+    except keyfile.KeyFileError as error:
+        raise OptionError(str(error)) from None
+    return dataclasses.replace(source, path=os.path.abspath(source.path)) if source.path else source
+
+
+def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
+           tmdb_api_key_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
            **options: Any) -> "Run":
     """Starts an enrichment run in a child process and returns its handle at once.
 
     Args:
         input: the movie database (`--input`); relative paths are read from this process's working folder.
-        tmdb_api_key: the key; default TMDB_API_KEY from `env` or this process's environment. It reaches the
-            child through its environment, never its command line.
+        tmdb_api_key: the key. It reaches the child through its environment, never its command line.
+        tmdb_api_key_file: a file holding the key, readable by its owner only (as `--tmdb_api_key_file`); the
+            child reads it itself (TMDB_API_KEY_FILE), so this process never holds the key. Without either,
+            TMDB_API_KEY, else TMDB_API_KEY_FILE, from `env` or this process's environment.
         env: variables added to the child's environment.
         **options: any command-line option by its name: `output="..."`, `enrich="metadata"`,
             `reprocess="failed"`, `titles=["Alien", ...]` (a list is written to a file), `batch_size=50`,
@@ -103,18 +119,24 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
         OptionError: a bad option or input, with the command line's one-line message; nothing was started.
     """
     child_env = {**os.environ, **(env or {})}
-    key = tmdb_api_key or child_env.get("TMDB_API_KEY") or None
+    source = _key_source(tmdb_api_key, tmdb_api_key_file, child_env)
     scratch = tempfile.mkdtemp(prefix="movie-enrich-run-")
     try:
         argv = _argv(input, options, scratch)
-        places = _places(_checked(argv, key))
+        places = _places(_checked(argv, source.key, source.path))
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+    from movie_enrichment.io import keyfile
     from movie_enrichment.pipelines import report
     run_id = model.new_run_id()
-    if key:
-        child_env["TMDB_API_KEY"] = key
+    # The child gets the one source chosen here, whatever the caller's environment holds besides.
+    child_env.pop(keyfile.ENV_KEY, None)
+    child_env.pop(keyfile.ENV_KEY_FILE, None)
+    if source.key:
+        child_env[keyfile.ENV_KEY] = source.key
+    elif source.path:
+        child_env[keyfile.ENV_KEY_FILE] = source.path
     child_env[report.RUN_ID_ENV] = run_id
     child_env["PYTHONUNBUFFERED"] = "1"
     with open(os.path.join(scratch, _LOG), "wb") as log:
@@ -127,13 +149,14 @@ def launch(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str
                started_at=progress.now_iso(), process=process, scratch=scratch)
 
 
-def check_options(input: str, *, tmdb_api_key: str | None = None, env: Mapping[str, str] | None = None,  # noqa: A002
+def check_options(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
+                  tmdb_api_key_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
                   **options: Any) -> dict[str, str | None]:
     """The checks `launch()` makes before it starts a run, without starting one: for a server that accepts a
     run's options now and launches it later (a queue), or checks its own settings when it starts.
 
     Args:
-        input, tmdb_api_key, env, **options: as for `launch()`.
+        input, tmdb_api_key, tmdb_api_key_file, env, **options: as for `launch()`.
 
     Returns:
         Where the run would read and write: `input`, `output`, `progress_file` and `report_file`, as a handle
@@ -142,9 +165,9 @@ def check_options(input: str, *, tmdb_api_key: str | None = None, env: Mapping[s
     Raises:
         OptionError: a bad option or input, with the command line's one-line message.
     """
-    key = tmdb_api_key or {**os.environ, **(env or {})}.get("TMDB_API_KEY") or None
+    source = _key_source(tmdb_api_key, tmdb_api_key_file, {**os.environ, **(env or {})})
     with tempfile.TemporaryDirectory(prefix="movie-enrich-check-") as scratch:  # a --titles list's file
-        return _places(_checked(_argv(input, options, scratch), key))
+        return _places(_checked(_argv(input, options, scratch), source.key, source.path))
 
 
 def _places(config) -> dict[str, str | None]:

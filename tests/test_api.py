@@ -107,6 +107,35 @@ def test_check_options_says_where_a_run_would_write_and_leaves_nothing_behind(sa
         movie_enrichment.check_options(sample_db.name, tmdb_base_url=tmdb_server.url)
 
 
+def test_a_key_file_reaches_the_run_which_reads_it_itself(sample_db, tmdb_server, options, tmp_path, monkeypatch):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    key_file = secret / "tmdb_key"
+    key_file.write_text(API_KEY + "\n")
+    key_file.chmod(0o600)
+    given = {**options(tmdb_server), "enrich": "metadata", "tmdb_api_key": None}
+    monkeypatch.setenv("TMDB_API_KEY", "a-stale-key-from-elsewhere")  # the file given here wins over it
+    run = movie_enrichment.launch(str(sample_db), tmdb_api_key_file=key_file, **given)
+    assert run.wait(timeout=120) == "succeeded", run.log()
+    assert run.report()["enrichers"]["metadata"]["ok"] > 0
+    shown = json.dumps(run.to_dict()) + run.log() + json.dumps(run.progress())
+    assert API_KEY not in shown and API_KEY not in " ".join(run.argv)
+
+    places = movie_enrichment.check_options(str(sample_db), tmdb_api_key_file=key_file, tmdb_base_url=tmdb_server.url)
+    assert places["output"] == str(sample_db)
+    key_file.chmod(0o644)
+    with pytest.raises(api.OptionError, match="readable by group and others"):
+        movie_enrichment.check_options(str(sample_db), tmdb_api_key_file=key_file, tmdb_base_url=tmdb_server.url)
+    with pytest.raises(api.OptionError) as raised:
+        movie_enrichment.launch(str(sample_db), tmdb_api_key_file=key_file, **given)
+    assert str(raised.value) == (f"--tmdb_api_key_file {key_file}: readable by group and others (mode 0644), "
+                                 f"which gives the key away: run chmod 600 {key_file}")
+    assert raised.value.status == 1
+    with pytest.raises(api.OptionError, match="both give the key") as raised:
+        movie_enrichment.launch(str(sample_db), tmdb_api_key_file=key_file, **{**given, "tmdb_api_key": API_KEY})
+    assert raised.value.status == 2
+
+
 def test_a_list_of_titles_and_of_enrichers_become_the_options_files(sample_db, tmdb_server, options):
     keys = list(load(sample_db))[:3]
     run = movie_enrichment.launch(str(sample_db), titles=keys, enrich=["metadata"], **options(tmdb_server))

@@ -53,13 +53,15 @@ class Console:
         raise AssertionError(f"run {run_id} did not end in {timeout} s")
 
 
-def start_console(tmp_path, tmdb, *extra) -> Console:
+def start_console(tmp_path, tmdb, *extra, key_in_env: bool = True) -> Console:
     db = tmp_path / "db" / "movies.json"
     db.parent.mkdir()
     movies = orjson.loads((DATA / "sample_movies.json").read_bytes())
     db.write_bytes(orjson.dumps({**movies, **REVIEW_MOVIES}))
-    env = {k: v for k, v in os.environ.items() if k != "TMDB_API_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("TMDB_API_KEY", "TMDB_API_KEY_FILE")}
     env.update(TMDB_API_KEY=KEY, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    if not key_in_env:
+        del env["TMDB_API_KEY"]
     log = open(tmp_path / "serve.log", "w+b")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen([sys.executable, "-m", "movie_enrichment", "serve", "--input", str(db), "--port", "0",
                                 "--token", TOKEN, "--tmdb_base_url", tmdb.url, "--no_http_cache",
@@ -131,6 +133,34 @@ def test_api_launches_a_run_reports_it_and_refuses_what_is_the_servers(console):
     for path in ("/api/database", "/api/runs", f"/api/runs/{first.json()['id']}", "/api/review", "/", "/runs",
                  f"/runs/{first.json()['id']}", "/review", "/failures", "/launch"):
         assert KEY not in console.http.get(path).text, path
+
+
+def test_runs_read_the_key_from_the_file_serve_was_given_and_nothing_shows_it(tmp_path, tmdb):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    key_file = secrets / "tmdb_key"
+    key_file.write_text(KEY + "\n")
+    key_file.chmod(0o644)
+    refused = subprocess.run([sys.executable, "-m", "movie_enrichment", "serve", "--input", str(DATA / "sample_movies.json"),
+                              "--tmdb_api_key_file", str(key_file)], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stderr == (
+        f"movie-enrich serve: error: --tmdb_api_key_file {key_file}: readable by group and others (mode 0644), "
+        f"which gives the key away: run chmod 600 {key_file}\n")
+    key_file.chmod(0o600)
+    console = start_console(tmp_path, tmdb, "--tmdb_api_key_file", str(key_file), key_in_env=False)
+    try:
+        run = console.http.post("/api/runs", json={"enrich": "metadata", "titles": ["Alien", "Heat"]})
+        assert run.status_code == 201, run.text
+        done = console.wait(run.json()["id"])
+        assert done["state"] == "succeeded", done
+        for path in ("/api/database", "/api/runs", f"/api/runs/{done['id']}", "/", "/runs", f"/runs/{done['id']}",
+                     "/launch"):
+            page = console.http.get(path).text
+            assert KEY not in page and str(key_file) not in page, path
+    finally:
+        console.process.terminate()
+        console.process.wait(20)
+    assert KEY not in (tmp_path / "serve.log").read_text()
 
 
 def test_a_queued_run_can_be_cancelled_and_a_running_one_stops(console):

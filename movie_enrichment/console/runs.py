@@ -186,12 +186,14 @@ class Console:
         database: the movie database (enriched in place).
         settings: `movie-enrich serve`'s pipeline options as launch() keywords (the TMDB root, the rate, ...).
         tmdb_api_key: the key every run gets through its environment; it is never shown or returned.
+        key_file: else the file holding the key, which each run reads (its path is not shown either).
     """
 
-    def __init__(self, database: str, settings: dict, tmdb_api_key: str | None):
+    def __init__(self, database: str, settings: dict, tmdb_api_key: str | None, key_file: str | None = None):
         self.database = os.path.abspath(database)
         self.settings = dict(settings)
         self._key = tmdb_api_key
+        self._key_file = key_file
         self.entries: dict[str, Entry] = {}
         self.queue: list[str] = []
         self.current: str | None = None
@@ -294,7 +296,8 @@ class Console:
     def check(self, options: dict) -> None:
         """The command line's checks of a run with these options (and the server's settings), without starting
         anything; api.OptionError with its one line."""
-        api.check_options(self.database, tmdb_api_key=self._key, **self._launch_options(options))
+        api.check_options(self.database, tmdb_api_key=self._key, tmdb_api_key_file=self._key_file,
+                          **self._launch_options(options))
 
     def cancel(self, entry_id: str) -> bool:
         entry = self.entries[entry_id]
@@ -353,6 +356,7 @@ class Console:
         entry = self.entries[self.queue.pop(0)]
         try:
             entry.run = await api.launch_async(self.database, tmdb_api_key=self._key,
+                                               tmdb_api_key_file=self._key_file,
                                                **self._launch_options(entry.options))
             self.current = entry.id
             if entry.cancel_asked:

@@ -54,10 +54,16 @@ def configure(argv: Sequence[str]):
     for name in settings:
         if name in _REFUSED:
             raise ServeError(f"--{name} is chosen per run (or not at all) by the console, not by serve")
-    key = settings.pop("tmdb_api_key", None) or os.environ.get("TMDB_API_KEY") or None
+    from movie_enrichment.io import keyfile
+    try:
+        # A key file is read by each run (a new key in it serves the next run); checked here, at start.
+        source = keyfile.choose(settings.pop("tmdb_api_key", None), settings.pop("tmdb_api_key_file", None))
+        source.read()
+    except keyfile.KeyFileError as error:
+        raise ServeError(str(error)) from None
     if not os.path.isfile(o.input):
         raise ServeError(f"--input {o.input}: no such file (serve works on a local database file)")
-    console = Console(o.input, settings, key)
+    console = Console(o.input, settings, source.key, key_file=os.path.abspath(source.path) if source.path else None)
     try:
         console.check({})  # the command line's checks of the settings, before serving
     except api.OptionError as error:
