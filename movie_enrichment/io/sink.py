@@ -493,16 +493,10 @@ class WriteDatabase(beam.PTransform):
                  writer_wait: float | None = lock.WRITER_WAIT_SECONDS):
         super().__init__()
         self._snapshot = snapshot
-        self._output = output
-        self._backup_dir = backup_dir
-        self._keep_backups = keep_backups
-        self._digest = digest
-        self._writer_wait = writer_wait
+        self._fn = _WriteDatabaseFn(output, backup_dir, keep_backups, digest, writer_wait)
 
     def expand(self, patches):
-        return self._snapshot | "Write" >> beam.ParDo(
-            _WriteDatabaseFn(self._output, self._backup_dir, self._keep_backups, self._digest, self._writer_wait),
-            patches=beam.pvalue.AsIter(patches))
+        return self._snapshot | "Write" >> beam.ParDo(self._fn, patches=beam.pvalue.AsIter(patches))
 
 
 def default_backup_dir(output: str) -> str:
