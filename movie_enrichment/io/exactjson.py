@@ -54,6 +54,9 @@ class Unreadable(ValueError):
     """Valid JSON that cannot be read exactly (an integer of more than 4300 digits); one line."""
 
 
+_TOO_MANY_DIGITS = "an integer has more than 4300 digits (Python's limit for reading integers)"
+
+
 @dataclasses.dataclass
 class Layout:
     """Where each record of the file is: offsets into the bytes after any byte-order mark.
@@ -146,8 +149,7 @@ def _exact(text: bytes | memoryview) -> Any:
         return json.loads(bytes(text))
     except ValueError as error:
         if "digits" in str(error):
-            raise Unreadable("an integer has more than 4300 digits (Python's limit for reading integers)") \
-                from None
+            raise Unreadable(_TOO_MANY_DIGITS) from None
         raise
 
 
@@ -314,8 +316,7 @@ def _general(body: bytes) -> Parsed | None:
         raise Unreadable("values are nested too deeply to read exactly") from None
     except ValueError as error:
         if "digits" in str(error):
-            raise Unreadable("an integer has more than 4300 digits (Python's limit for reading integers)") \
-                from None
+            raise Unreadable(_TOO_MANY_DIGITS) from None
         return None
     if not text.isascii():
         value_starts, value_ends, key_starts = _byte_offsets(text, value_starts, value_ends, key_starts)
