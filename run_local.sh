@@ -30,8 +30,14 @@ if [ -z "${TMDB_API_KEY:-}" ]; then
   extra=(--tmdb_base_url "$url")
 fi
 
-"$VENV/bin/movie-enrich" --input "$scratch/movies.json" --http_cache "$scratch/http_cache.sqlite" --progress_interval 2 \
-  ${extra[@]+"${extra[@]}"} "$@"
+# Its own cache and a progress line every 2 s, unless the options given say otherwise (an option the run would
+# ignore is refused, so these are left out where they would be).
+case " $* " in *" --no_http_cache "*|*" --http_cache "*|*" --http_cache="*) ;;
+  *) extra+=(--http_cache "$scratch/http_cache.sqlite") ;; esac
+case " $* " in *" --progress off "*|*" --progress bar "*|*" --progress=off "*|*" --progress=bar "*|*" --progress_interval"*) ;;
+  *) extra+=(--progress_interval 2) ;; esac
+
+"$VENV/bin/movie-enrich" --input "$scratch/movies.json" ${extra[@]+"${extra[@]}"} "$@"
 echo
 case " $* " in
   *" --dry_run "*) echo "Dry run: nothing was written; the sample copy is $scratch/movies.json" ;;

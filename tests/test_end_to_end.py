@@ -173,7 +173,7 @@ def test_dry_run_touches_no_file_and_no_server(tmdb_server, sample_db, cli):
     ["--direct_running_mode", "multi_threading", "--direct_num_workers", "4"],
     ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
 ], ids=["threads", "processes"])
-def test_cached_rerun_makes_no_request(tmdb_server, sample_db, tmp_path, cli, mode):
+def test_cached_rerun_makes_one_request_to_check_the_key(tmdb_server, sample_db, tmp_path, cli, mode):
     cache = tmp_path / "cache" / "http.sqlite"
     args = ["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--http_cache", cache, "--progress", "off",
             "--max_requests_per_second", "0", *mode]
@@ -183,9 +183,11 @@ def test_cached_rerun_makes_no_request(tmdb_server, sample_db, tmp_path, cli, mo
     # The same movies, not enriched yet in this output: every answer comes from the cache the workers share.
     done = cli(args + ["--output", tmp_path / "second.json"])
     assert done.returncode == 0, done.stderr
-    assert first > 0 and tmdb_server.counts()["total"] == 0
+    # One request, however many workers: TMDB must accept the key before a cached answer is trusted.
+    assert first > 0 and tmdb_server.counts()["total"] == 1
+    assert {k: n for k, n in tmdb_server.counts()["by_endpoint"].items() if n} == {"configuration": 1}
     report = load(tmp_path / "second.json.report.json")
-    assert report["cache_hits"] > 0 and report["requests"] == 0
+    assert report["cache_hits"] > 0 and report["requests"] == 1
     def blocks(path):
         return {k: (r.get("tmdb"), r.get("images")) for k, r in load(path).items() if isinstance(r, dict)}
     assert blocks(tmp_path / "second.json") == blocks(tmp_path / "first.json")

@@ -46,9 +46,9 @@ def test_each_reprocess_mode_selects_exactly_its_movies(mode, want):
     assert selected(Selector(mode=mode)) == want
 
 
-def test_stale_selects_old_outcomes_and_movies_never_enriched():
+def test_stale_selects_old_outcomes_failures_and_movies_never_enriched():
     stale = Selector(mode="stale", stale_before=NOW - datetime.timedelta(days=30))
-    assert selected(stale) == {"never": BOTH, "ok-old": BOTH, "half": ("images",)}
+    assert selected(stale) == {"never": BOTH, "failed": BOTH, "ok-old": BOTH, "half": ("images",)}
 
 
 def test_enrich_option_limits_the_enrichers():

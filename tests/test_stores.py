@@ -54,6 +54,8 @@ def test_selection_runs_in_the_database(store_url):
         assert keys(mode="all") == [k for k, _ in RECORDS]
         assert "Alien" in keys(mode="stale", stale_before="2026-06-01T00:00:00Z")
         assert "Alien" not in keys(mode="stale", stale_before="2025-06-01T00:00:00Z", enrichers=("metadata",))
+        # its images failed: stale takes failures, however recent
+        assert "Alien" in keys(mode="stale", stale_before="2025-06-01T00:00:00Z", enrichers=("images",))
         counts = store.status_counts()
         assert counts["metadata"] == {"none": 3, "ok": 1, "not_found": 1}
         assert counts["images"]["failed"] == 1

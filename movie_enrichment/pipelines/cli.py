@@ -121,9 +121,9 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> i
         return EXIT_OK
     summary = launch.run(config, options, quiet_stderr=quiet)
     print(summary.table(), file=stdout)
-    warning = summary.duplicates_warning()
-    if warning:
-        print(f"movie-enrich: {warning}", file=sys.stderr)
+    for warning in (summary.duplicates_warning(), summary.titles_warning):
+        if warning:
+            print(f"movie-enrich: {warning}", file=sys.stderr)
     if summary.exit_status != EXIT_OK:
         looked_up = summary.as_dict()["movies_looked_up"]
         what = "every lookup failed" if summary.exit_status == EXIT_ALL_FAILED else \

@@ -137,6 +137,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         raise usage(f"bad option: --log_level {o.log_level!r} is not a logging level")
     if o.reprocess == "stale" and o.stale_after is None:
         raise usage("--reprocess stale needs --stale_after DAYS")
+    _check_together(o, argv)
     try:
         field_overrides = tuple(fields.parse_field_option(o.field or ()).items())
     except fields.FieldError as error:
@@ -186,6 +187,37 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         max_failures=o.max_failures, lock_timeout=o.lock_timeout,
         writer_wait=max(o.lock_timeout, lock.WRITER_WAIT_SECONDS))
     return options, config
+
+
+def _given(argv: Sequence[str], name: str) -> bool:
+    """Whether the command line gives `--name` (as `--name VALUE` or `--name=VALUE`)."""
+    flag = f"--{name}"
+    return any(arg == flag or arg.startswith(flag + "=") for arg in argv)
+
+
+def _check_together(o: opts.EnrichmentOptions, argv: Sequence[str]) -> None:
+    """An option that this run would ignore is a usage error naming why: the user meant something by it."""
+    in_store = stores.is_store_url(o.input)
+    to_store = stores.is_store_url(o.output or o.input)
+    ignored = [
+        ("stale_after", o.reprocess != "stale", "it applies to --reprocess stale only"),
+        ("watch_interval", not o.watch, "it applies to --watch only"),
+        ("http_cache", o.no_http_cache, "--no_http_cache turns the cache off"),
+        ("http_cache_days", o.no_http_cache, "--no_http_cache turns the cache off"),
+        ("http_cache_max_mb", o.no_http_cache, "--no_http_cache turns the cache off"),
+        ("poster_size", "images" not in o.enrich, "it applies to --enrich images only"),
+        ("backdrop_size", "images" not in o.enrich, "it applies to --enrich images only"),
+        ("progress_interval", o.progress in ("off", "bar"),
+         f"--progress {o.progress} prints no progress lines"),
+        ("max_failures", bool(o.watch), "--watch keeps running and exits 0 when stopped"),
+        ("table", not in_store and not to_store, "it applies to a SQLite or PostgreSQL database only"),
+        ("checkpoint_dir", in_store, "a database keeps each finished batch itself (one transaction each)"),
+        ("backup_dir", to_store, "a database keeps its earlier rows in its history table (movie-enrich restore)"),
+        ("on_duplicate_keys", in_store, "a database's keys are unique"),
+    ]
+    for name, unused, why in ignored:
+        if unused and _given(argv, name):
+            raise usage(f"--{name} would be ignored: {why}")
 
 
 def check(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:

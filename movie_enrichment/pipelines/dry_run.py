@@ -8,7 +8,7 @@ from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.pipelines import report
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms import fields, matching
-from movie_enrichment.transforms.selection import checkpoint_answers
+from movie_enrichment.transforms.selection import checkpoint_answers, unknown_titles_warning
 
 SAMPLE_SIZE = 10
 
@@ -16,6 +16,12 @@ SAMPLE_SIZE = 10
 def estimate_requests(query: matching.MovieQuery) -> int:
     """Requests for one movie: details alone with a known TMDB id, else a search or /find, then details."""
     return 1 if query.tmdb_id else 2
+
+
+def titles_checked(config: RunConfig) -> bool:
+    """Whether a run sees every record, so that it can tell which `--titles` entries match none: always for a
+    JSON file; for a database only with --reprocess all (else it reads only the rows the mode may pick)."""
+    return bool(config.selector.titles) and (config.selector.mode == "all" or not stores.is_store_url(config.input))
 
 
 def describe(config: RunConfig, out: TextIO) -> dict:
@@ -61,6 +67,11 @@ def describe(config: RunConfig, out: TextIO) -> dict:
     where = report.shown(stores.redact_url(config.input))
     out.write(f"dry run: {report.plural(total, 'record')} in {where}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
+    if titles_checked(config):
+        found = set().union(*(config.selector.titles_matched(key, record) for key, record in items))
+        warning = unknown_titles_warning(config.selector.titles, found)
+        if warning:
+            out.write(f"  warning: {warning}\n")
     duplicates = snapshot.duplicates if snapshot is not None else ()
     figures["duplicate_keys"] = [{"key": key, "times": times} for key, times in duplicates]
     if duplicates:

@@ -15,10 +15,11 @@ from movie_enrichment.io import database, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.model import new_run_id, now_iso
-from movie_enrichment.pipelines import metrics, process, report, runners
+from movie_enrichment.pipelines import dry_run, metrics, process, report, runners
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
 from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_pipeline_error, usage
+from movie_enrichment.transforms.selection import TITLES_FOUND_METRIC, unknown_titles_warning
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,6 +104,9 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         report=config.report, run_id=run_id, counters=_plus(metrics.counters(result), checked),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
         duplicate_keys=metrics.duplicate_keys(result), input=config.input)
+    if dry_run.titles_checked(config):
+        summary.titles_warning = unknown_titles_warning(
+            config.selector.titles, metrics.string_set(result, TITLES_FOUND_METRIC))
     summary.exit_status = exit_status_for(summary.movies_failed, summary.as_dict()["movies_looked_up"],
                                           config.max_failures)
     if summary.report:

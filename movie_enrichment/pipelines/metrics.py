@@ -30,6 +30,19 @@ def duplicate_keys(result) -> list[tuple[str, int]]:
     return database.duplicates_from_metric(values)
 
 
+def string_set(result, name: str) -> set[str]:
+    """The values of one string-set metric of our namespace (empty where the runner gives no metrics)."""
+    try:
+        query = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE).with_name(name))
+    except Exception as error:  # pylint: disable=broad-except
+        _LOGGER.info("This runner gives no metrics: %s", error)
+        return set()
+    values: set[str] = set()
+    for found in query.get("string_sets", ()):
+        values |= set(found.committed or found.attempted or ())
+    return values
+
+
 def counters(result) -> dict[str, int]:
     """Every counter of our namespace, summed over steps: committed values where the runner has them."""
     # PortableRunner's result keeps the first answer of its job service; a running job's needs asking again.

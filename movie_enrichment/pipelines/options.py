@@ -89,11 +89,17 @@ class EnrichmentOptions(PipelineOptions):
         work.add_argument("--enrich", type=_enrichers, default=ENRICHERS,
                           help="metadata,images (default), metadata or images")
         work.add_argument("--reprocess", choices=REPROCESS_MODES, default="missing",
-                          help="which movies get requests: missing (default: never enriched, or failed), "
-                          "failed, not_found (with ambiguous), stale (see --stale_after), changed (the enriched "
-                          "movies that TMDB lists as edited since their enrichment), all")
-        work.add_argument("--stale_after", type=_positive(float), default=None,
-                          help="with --reprocess stale: redo outcomes older than this many days")
+                          help="which movies get requests. missing (default): never enriched, and failed. "
+                          "failed: failed only (network, 5xx, 429 past the retries). not_found: the movies TMDB "
+                          "has no match for AND the ambiguous ones (several films fit equally; see "
+                          "<output>.review.jsonl). stale: never enriched, failed (however recent), and every "
+                          "outcome older than --stale_after days (ok, not found, ambiguous): the one mode a "
+                          "schedule needs. changed: the enriched movies that TMDB lists as edited since their "
+                          "enrichment. all: every movie. A movie whose title, year or ids you corrected is "
+                          "looked up again in every mode")
+        work.add_argument("--stale_after", type=_positive(float), default=None, metavar="DAYS",
+                          help="with --reprocess stale (and only with it): redo outcomes older than this many "
+                          "days")
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
         work.add_argument("--pins", help="a file of KEY,TMDB_ID or KEY,IMDB_ID lines: each movie is matched to that "
                           "film, at one request, and never re-matched (see <output>.review.jsonl)")

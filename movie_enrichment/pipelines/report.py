@@ -157,6 +157,7 @@ class RunSummary:
     # Keys the input held more than once (the first 20, in the file's order) with how often: the last record
     # of each was kept, the earlier ones are in the backup. Their number is counters["duplicate_keys"].
     duplicate_keys: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    titles_warning: str | None = None  # the --titles entries that match no movie, when some do not
     input: str | None = None
 
     @property

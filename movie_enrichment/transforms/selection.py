@@ -14,6 +14,7 @@ from movie_enrichment.io.sink import default_digest
 from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK, Lookup
 from movie_enrichment.transforms import fields
 
+TITLES_FOUND_METRIC = "titles_found"  # the --titles entries some record answers to
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
 # The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
 REFRESH_MODES = ("not_found", "stale", "changed", "all")
@@ -88,18 +89,19 @@ class Selector:
         if self.mode == "changed":
             return False  # decided in needed(), from the record's TMDB id
         if self.mode == "stale":
+            # What one scheduled entry needs to keep a catalogue healthy: the new movies, the failed ones
+            # (however recent), and every outcome older than --stale_after days.
             when = parse_time(outcome.get("updated_at")) if isinstance(outcome, dict) else None
-            return status is None or when is None or (self.stale_before is not None and when < self.stale_before)
+            return (status is None or status == FAILED or when is None
+                    or (self.stale_before is not None and when < self.stale_before))
         raise ValueError(f"unknown reprocess mode: {self.mode}")
 
     def needed(self, key: str, record: Any) -> tuple[str, ...]:
         """The enrichers this record needs in this run; empty when it passes through untouched."""
         if not isinstance(record, dict):
             return ()  # kept as it is; nothing can be recorded in it
-        if self.titles is not None:
-            title = fields.DEFAULT_ROLES.value(fields.TITLE, record)[1]
-            if key not in self.titles and not (isinstance(title, str) and title in self.titles):
-                return ()
+        if self.titles is not None and not self.titles_matched(key, record):
+            return ()
         done = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
         redo = self._corrected(key, record, done)
         if self.mode == "changed" and not redo:
@@ -107,6 +109,13 @@ class Selector:
                 return ()
             return tuple(e for e in self.enrichers if isinstance(done.get(e), dict) and done[e].get("status") == OK)
         return tuple(e for e in self.enrichers if redo or self._wanted(done.get(e)))
+
+    def titles_matched(self, key: str, record: Any) -> set[str]:
+        """The `--titles` entries this record answers to: its key, its title."""
+        if not self.titles:
+            return set()
+        title = fields.DEFAULT_ROLES.value(fields.TITLE, record)[1] if isinstance(record, dict) else None
+        return {entry for entry in (key, title) if isinstance(entry, str) and entry in self.titles}
 
     def _corrected(self, key: str, record: dict, done: dict) -> bool:
         """Whether the user pinned or corrected this movie since its last lookup."""
@@ -198,9 +207,15 @@ class SelectMoviesFn(beam.DoFn):
     def __init__(self, selector: Selector):
         self._selector = selector
         self._selected = Metrics.counter(NAMESPACE, "selected")
+        self._titles_found = Metrics.string_set(NAMESPACE, TITLES_FOUND_METRIC)
+        self._found: set[str] = set()
 
     def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
         for key, record in chunk:
+            if self._selector.titles:  # which entries of --titles the database holds, for the warning
+                for entry in self._selector.titles_matched(key, record) - self._found:
+                    self._found.add(entry)
+                    self._titles_found.add(entry)
             needed = self._selector.needed(key, record)
             if needed:
                 progress.add(selected=1)
@@ -209,6 +224,18 @@ class SelectMoviesFn(beam.DoFn):
 
     def finish_bundle(self) -> None:
         progress.TRACKER.flush()
+
+
+def unknown_titles_warning(titles: frozenset[str] | None, found: Iterable[str], named: int = 5) -> str | None:
+    """The one warning for the `--titles` entries that match no movie (no key, no title): how many, the first
+    few by name."""
+    unknown = sorted(set(titles or ()) - set(found))
+    if not unknown:
+        return None
+    shown = ", ".join(repr(t) for t in unknown[:named]) + (f" and {len(unknown) - named} more"
+                                                              if len(unknown) > named else "")
+    entries = "entry matches" if len(unknown) == 1 else "entries match"
+    return (f"{len(unknown)} --titles {entries} no movie of the database (neither a key nor a title): {shown}")
 
 
 def read_titles(lines: Iterable[str]) -> frozenset[str]:

@@ -188,7 +188,7 @@ class SqlStore(Store):
                 tests.append(f"{status} IN ('not_found', 'ambiguous')")
             elif selection.mode == "stale":
                 cutoff = _stale_cutoff(selection.stale_before)
-                tests.append(f"({status} IS NULL OR {updated} IS NULL OR {updated} < ? "
+                tests.append(f"({status} IS NULL OR {status} = 'failed' OR {updated} IS NULL OR {updated} < ? "
                              f"OR {updated} NOT LIKE '____-__-__T__:__:__%')")
                 params.append(cutoff)
             else:
