@@ -45,13 +45,24 @@ def args(url, db, *extra):
             "--max_requests_per_second", "0", "--http_retries", "0", *extra]
 
 
-def test_all_lookups_failing_exits_5(small_db, cli):
+def test_all_lookups_failing_exits_5(small_db, tmp_path, cli):
+    """Also when the database holds records without a usable title: they make no request, so they are not
+    lookups that succeeded (the bundled sample has a few, and TMDB down exited 4 on it)."""
+    movies = load(small_db)
+    movies.update({"Untitled draft": {"title": ""}, "missing-title-1999": {"title": None, "year": 1999}})
+    small_db.write_bytes(orjson.dumps(movies))
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    done = cli(args(f"http://127.0.0.1:{port}/3", small_db, "--http_timeout", "2"))
+    argv = args(f"http://127.0.0.1:{port}/3", small_db, "--http_timeout", "2", "--max_failures", "5%",
+                "--report", tmp_path / "r.json")
+    argv[argv.index("--enrich") + 1] = "metadata,images"  # both enrichers, as a schedule runs them
+    done = cli(argv)
     assert done.returncode == EXIT_ALL_FAILED, done.stderr
     assert f"{MOVIES} of {MOVIES} movies failed (every lookup failed; exit status 5)" in done.stderr
+    report = load(tmp_path / "r.json")
+    assert report["exit_status"] == EXIT_ALL_FAILED
+    assert report["enrichers"]["metadata"]["invalid"] == 2 and report["movies_failed"] == MOVIES
 
 
 def test_some_failures_exit_4_unless_max_failures_allows_them(small_db, tmp_path, cli):

@@ -125,12 +125,11 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> i
         if warning:
             print(f"movie-enrich: {warning}", file=sys.stderr)
     if summary.exit_status != EXIT_OK:
-        looked_up = summary.as_dict()["movies_looked_up"]
         what = "every lookup failed" if summary.exit_status == EXIT_ALL_FAILED else \
             f"more movies failed than --max_failures {config.max_failures} allows"
-        print(f"movie-enrich: {summary.movies_failed} of {looked_up} movies failed ({what}; exit status "
-              f"{summary.exit_status}): see {summary.failures or 'the report'}; a rerun with --reprocess failed "
-              "retries them", file=sys.stderr)
+        print(f"movie-enrich: {summary.movies_failed} of {summary.movies_attempted} movies failed ({what}; "
+              f"exit status {summary.exit_status}): see {summary.failures or 'the report'}; a rerun with "
+              "--reprocess failed retries them", file=sys.stderr)
     return summary.exit_status
 
 

@@ -107,8 +107,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
     if dry_run.titles_checked(config):
         summary.titles_warning = unknown_titles_warning(
             config.selector.titles, metrics.string_set(result, TITLES_FOUND_METRIC))
-    summary.exit_status = exit_status_for(summary.movies_failed, summary.as_dict()["movies_looked_up"],
-                                          config.max_failures)
+    summary.exit_status = exit_status_for(summary.movies_failed, summary.movies_attempted, config.max_failures)
     if summary.report:
         try:
             report.write_report(summary.report, summary)

@@ -11,7 +11,7 @@ import orjson
 
 from movie_enrichment.io import database, progress
 from movie_enrichment.io.tmdb import redact
-from movie_enrichment.model import STATUSES
+from movie_enrichment.model import INVALID, STATUSES
 
 STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
@@ -169,6 +169,14 @@ class RunSummary:
     def movies_failed(self) -> int:
         """The movies of this run that some enricher failed to enrich (the most failed of any enricher)."""
         return max((self.counters.get(f"{e}_failed", 0) for e in self.enrichers), default=0)
+
+    @property
+    def movies_attempted(self) -> int:
+        """The movies of this run that were looked up, also those read back from checkpoints, but not the
+        invalid ones, which make no request: what a failure count is compared with (`--max_failures 5%`, and
+        "every lookup failed")."""
+        return max((sum(self.counters.get(f"{e}_{s}", 0) for s in STATUSES if s != INVALID)
+                    for e in self.enrichers), default=0)
 
     def as_dict(self) -> dict[str, Any]:
         c = self.counters
