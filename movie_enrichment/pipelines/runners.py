@@ -14,8 +14,26 @@ def uses_local_engine(runner: str | None) -> bool:
     return runner in _LOCAL_RUNNERS
 
 
+def whole_elements_only() -> None:
+    """Makes the local engine's workers pass on whole elements only.
+
+    In multi_threading mode Beam's in-process workers flush each output buffer every second from a timer thread
+    (`worker_handlers.DATA_BUFFER_TIME_LIMIT_MS`), whether or not an element is half-encoded at that moment;
+    the engine then splits a stage's buffers between workers, or decodes a grouping's chunks one by one, so a
+    cut element reads back as garbage: "Error decoding input stream" at Enrich/AllParts, values decoded as None,
+    or a decode that allocates until the machine runs out of memory. Elements the coder pickles (our named
+    types) run Python code mid-encoding, where another thread can take over; under load about one S1 run in
+    five failed so. Without the timer (0: the SDK's own default) buffers are flushed by size, between elements,
+    and when a bundle ends.
+    """
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+    worker_handlers.DATA_BUFFER_TIME_LIMIT_MS = 0
+
+
 def runner_for(options: PipelineOptions):
     """The runner object to build the pipeline with; None lets Beam make the one `--runner` names."""
+    if uses_local_engine(options.view_as(StandardOptions).runner):
+        whole_elements_only()
     if options.view_as(StandardOptions).runner is None:
         # Beam's DirectRunner first tries to download the Prism binary from the internet; its in-process
         # engine, the FnApiRunner, is what it falls back to, so we use that directly.
