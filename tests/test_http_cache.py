@@ -109,3 +109,23 @@ def test_changed_movie_ids_walks_windows_of_14_days_and_every_page(server, tmp_p
     counts = server.counts()
     # 41 days: windows of 14, 14 and 13 days, each of 14*120/100 -> 17 pages (13 days: 16), none refused.
     assert counts["by_endpoint"]["movie/changes"] == 17 + 17 + 16 and counts["by_status"] == {"200": 50}
+
+
+def test_a_cache_opened_on_an_existing_file_answers_its_entries_and_this_process_s_new_ones(tmp_path):
+    path = str(tmp_path / "cache.sqlite")
+    earlier = response_cache.ResponseCache(path, 3600.0)
+    earlier.put("a", 200, b'{"x": 1}')
+    earlier.put("gone", 404, None)
+    earlier.flush()
+    cache = response_cache.ResponseCache(path, 3600.0)  # as the next run opens it
+    for loaded in (False, True):  # while its keys are listed (a background thread), then from the list: the same
+        if loaded:
+            assert cache._keys_listed.wait(10)
+        assert cache.get("a") == (200, b'{"x": 1}')
+        assert cache.get("gone") == (404, None)
+        assert cache.get("b") is None
+    cache.put("b", 200, b"{}")
+    assert cache.get("b") == (200, b"{}"), "queued"
+    cache.flush()
+    assert cache.get("b") == (200, b"{}"), "committed after the keys were listed"
+    assert cache.figures()["entries"] == 3
