@@ -1,4 +1,4 @@
-"""The enrichment DoFns: a batched TMDB lookup, then metadata and image enrichment in parallel branches."""
+"""The enrichment DoFns: a batched TMDB lookup, then metadata and image enrichment of each hit in one step."""
 
 import concurrent.futures
 import dataclasses
@@ -435,20 +435,20 @@ def failure_line(key: str, part: EnrichedPart) -> Failure:
 
 
 class EnrichMovies(beam.PTransform):
-    """Looks movies up on TMDB and enriches them with metadata and images, in parallel branches.
+    """Looks movies up on TMDB and enriches them with metadata and images, both enrichers in one step.
 
     Args:
         settings: the TMDB client's settings.
-        enrichers: which branches to run: ("metadata", "images") or one of them.
+        enrichers: which enrichers to run: ("metadata", "images") or one of them.
         batch_size: movies per lookup batch, and per checkpoint file.
         poster_size, backdrop_size: TMDB image sizes.
         checkpoint_dir: where finished batches are checkpointed, or None.
         field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
         pins: `--pins` (see LookupTmdbFn).
         resumed: an optional PCollection of (key, Lookup) read back from checkpoints.
-        per_movie: True: one patch of top-level fields per movie, its parts grouped by key (the JSON file's
-            sink writes once, at the end). False: one field-level patch per enricher's part, with no grouping,
-            so each lookup batch's results reach a database store's writer as soon as they are made.
+        per_movie: True: one patch of top-level fields per movie (`merge_parts`, for the JSON file's sink, which
+            writes once, at the end). False: one field-level patch per movie (`movie_patch`), which a database
+            store's writer applies as each lookup batch's results come.
 
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
     checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
@@ -492,30 +492,15 @@ class EnrichMovies(beam.PTransform):
         metadata_fn = EnrichMetadataFn() if "metadata" in self._enrichers else None
         images_fn = EnrichImagesFn(self._settings, *self._sizes, client_factory=self._client_factory) \
             if "images" in self._enrichers else None
-        if self._per_movie:
-            branches = []
-            if metadata_fn:
-                branches.append(
-                    hits
-                    | "ForMetadata" >> beam.Filter(lambda kv: "metadata" in kv[1].enrichers)
-                    | "EnrichMetadata" >> beam.ParDo(metadata_fn))
-            if images_fn:
-                branches.append(
-                    hits
-                    | "ForImages" >> beam.Filter(lambda kv: "images" in kv[1].enrichers)
-                    | "EnrichImages" >> beam.ParDo(images_fn))
-            parts = tuple(branches) | "AllParts" >> beam.Flatten()
-            patches = (parts
-                       | "ByMovie" >> beam.GroupByKey()
-                       | "MergeResults" >> beam.MapTuple(merge_parts))
-        else:
-            # One step runs both enrichers on each hit: a Flatten of two branches would be materialised by the
-            # local engine, holding every result back until the last lookup, where a database store must get
-            # each batch's results as soon as they are made.
-            movies = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
-            patches = movies | "FieldPatches" >> beam.MapTuple(movie_patch)
-            parts = movies | "Parts" >> beam.FlatMapTuple(
-                lambda key, parts: [(key, part) for part in parts]).with_output_types(tuple[str, EnrichedPart])
+        # One step runs both enrichers on each hit and keeps a movie's parts together, so no grouping is
+        # needed: a Flatten of two branches and a GroupByKey would each be materialised by the local engine,
+        # holding every result back until the last lookup (a database store must get each batch's results as
+        # soon as they are made) and costing the process several times their encoded size at once.
+        movies = hits | "EnrichBoth" >> beam.ParDo(_EnrichersFn([fn for fn in (metadata_fn, images_fn) if fn]))
+        patches = movies | ("MergeResults" if self._per_movie else "FieldPatches") >> beam.MapTuple(
+            merge_parts if self._per_movie else movie_patch)
+        parts = movies | "Parts" >> beam.FlatMapTuple(
+            lambda key, parts: [(key, part) for part in parts]).with_output_types(tuple[str, EnrichedPart])
         failures = (parts
                     | "Failed" >> beam.Filter(lambda kv: kv[1].outcome["status"] == FAILED)
                     | "FailureLine" >> beam.MapTuple(failure_line))
