@@ -15,6 +15,8 @@ setuptools.setup(
         "requests>=2.31",
         "urllib3>=2",
         "orjson>=3.9",
+        # The HTTP cache's compression (3x faster than zlib on its small bodies); Apache Beam requires it too.
+        "zstandard>=0.22",
         "filelock>=3.13",
         "tqdm>=4.66",
         "python-dateutil>=2.8,<3",

@@ -2,6 +2,7 @@
 
 import datetime
 import sqlite3
+import zlib
 
 import pytest
 
@@ -129,3 +130,21 @@ def test_a_cache_opened_on_an_existing_file_answers_its_entries_and_this_process
     cache.flush()
     assert cache.get("b") == (200, b"{}"), "committed after the keys were listed"
     assert cache.figures()["entries"] == 3
+
+
+def test_entries_written_with_zlib_by_earlier_versions_are_read_and_damaged_ones_are_misses(tmp_path):
+    path = str(tmp_path / "cache.sqlite")
+    cache = response_cache.ResponseCache(path, 3600.0)
+    cache.put("new", 200, b'{"n": 1}')
+    cache.flush()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT body FROM tmdb_responses WHERE key = 'new'").fetchone()[0][:4] == \
+            b"\x28\xb5\x2f\xfd", "stored as a Zstandard frame"
+        db.execute("INSERT INTO tmdb_responses VALUES ('old', strftime('%s', 'now'), 200, ?)",
+                   (zlib.compress(b'{"o": 2}'),))
+        db.execute("INSERT INTO tmdb_responses VALUES ('bad', strftime('%s', 'now'), 200, ?)",
+                   (b"\x28\xb5\x2f\xfd" + b"not zstd",))
+    reopened = response_cache.ResponseCache(path, 3600.0)
+    assert reopened.get("new") == (200, b'{"n": 1}')
+    assert reopened.get("old") == (200, b'{"o": 2}')
+    assert reopened.get("bad") is None

@@ -2,8 +2,10 @@
 
 Reads are one primary-key lookup. Writes go to a queue that one writer thread per process commits in batches,
 so the request threads never wait for SQLite's commits. The store holds what the client was asked to keep
-(callers pass a `shrink` function, e.g. the trimmed details body), zlib-compressed: a few hundred bytes per
-movie instead of the 50-150 KB of a real TMDB details body.
+(callers pass a `shrink` function, e.g. the trimmed details body), compressed with Zstandard: a few hundred
+bytes per movie instead of the 50-150 KB of a real TMDB details body. (Zstandard at level 1 takes 14 us for a
+1.2 KB trimmed body where zlib took 40-50, for the same size; it comes with Apache Beam. Entries that earlier
+versions wrote with zlib are still read.)
 
 A lookup that misses costs no SQLite read: the keys the file held when the cache was opened are loaded once,
 as a sorted array of their hashes (8 bytes a key), in a background thread, and the keys this process stored
@@ -23,12 +25,15 @@ import threading
 import time
 import zlib
 
+import zstandard
+
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _TABLE = "tmdb_responses"
 _BATCH = 500  # rows per commit at most
 _FLUSH_SECONDS = 0.5  # a row waits at most this long before it is written
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every Zstandard frame begins; zlib's begin otherwise (0x78, ...)
 _PRUNED_TO = 0.8  # the size cap prunes down to this share of the cap, so that the next run does not prune again
 
 
@@ -91,8 +96,10 @@ class ResponseCache:
         if body is None:
             return status, None
         try:
+            if body[:4] == _ZSTD_MAGIC:
+                return status, self._decompressor().decompress(body)
             return status, zlib.decompress(body)
-        except zlib.error:
+        except (zstandard.ZstdError, zlib.error):
             return None
 
     def put(self, key: str, status: int, body: bytes | None) -> None:
@@ -135,6 +142,13 @@ class ResponseCache:
         conn.execute("PRAGMA busy_timeout=60000")
         return conn
 
+    def _decompressor(self) -> zstandard.ZstdDecompressor:
+        """This thread's Zstandard context (one context is not for several threads at once)."""
+        dctx = getattr(self._local, "dctx", None)
+        if dctx is None:
+            dctx = self._local.dctx = zstandard.ZstdDecompressor()
+        return dctx
+
     def _reader(self) -> sqlite3.Connection:
         """This thread's read connection (WAL: readers do not wait for each other, nor for the writer)."""
         conn = getattr(self._local, "conn", None)
@@ -152,6 +166,7 @@ class ResponseCache:
 
     def _write_loop(self) -> None:
         conn = self._connect()
+        compressor = zstandard.ZstdCompressor(level=1)
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending)
@@ -160,7 +175,7 @@ class ResponseCache:
                 rows = self._committing = self._pending
                 self._pending, self._urgent = {}, False
             try:
-                values = [(key, stored, status, None if body is None else zlib.compress(body, 6))
+                values = [(key, stored, status, None if body is None else compressor.compress(body))
                           for key, (stored, status, body) in rows.items()]
                 with conn:
                     conn.execute("BEGIN IMMEDIATE")
