@@ -32,3 +32,23 @@ def test_help_ends_with_examples(cli):
     text = cli(["--help"]).stdout
     tail = text[text.rindex("examples:"):]
     assert "--dry_run" in tail and "--max_failures 5%" in tail and "--reprocess failed" in tail
+
+
+def test_a_previous_version_already_backed_up_is_named_not_called_missing(tmp_path, cli, tmdb_server):
+    """The sink writes no backup byte-identical to the newest one; the table then names that backup rather than
+    saying there was no previous output (the database restored by hand from its backup, say)."""
+    original = orjson.dumps(dict(list(load(DATA / "sample_movies.json").items())[:5]))
+    db = tmp_path / "movies.json"
+    args = ["--input", db, "--tmdb_base_url", tmdb_server.url, "--no_http_cache", "--progress", "off",
+            "--enrich", "metadata", "--report", tmp_path / "report.json"]
+    db.write_bytes(original)
+    assert cli(args).returncode == 0
+    (backup,) = (tmp_path / "backups").iterdir()
+    assert backup.read_bytes() == original
+    db.write_bytes(original)
+    done = cli(args)
+    assert done.returncode == 0, done.stderr
+    assert f"backup   {backup} (already kept: the version this run replaced equals it)\n" in done.stdout
+    assert list((tmp_path / "backups").iterdir()) == [backup]
+    report = load(tmp_path / "report.json")
+    assert report["backup"] == str(backup) and report["backup_reused"] is True

@@ -86,6 +86,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
                 run_id: str | None = None, status: progress.StatusFile | None = None) -> report.RunSummary:
     started, started_at = time.monotonic(), now_iso()
     before = _backups(config)
+    replaces = bool(before) and FileSystems.exists(config.output)
     if config.settings.cache_path:
         # Created here, once, so that worker processes never race to create the same SQLite file; expired
         # entries, then the oldest beyond the size cap, go first.
@@ -107,6 +108,9 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
     if dry_run.titles_checked(config):
         summary.titles_warning = unknown_titles_warning(
             config.selector.titles, metrics.string_set(result, TITLES_FOUND_METRIC))
+    if replaces and not new_backups and not summary.unchanged:
+        # The sink writes no backup identical to the newest one: the version it replaced is that file.
+        summary.backup, summary.backup_reused = report.shown(max(before)), True
     summary.exit_status = exit_status_for(summary.movies_failed, summary.movies_attempted, config.max_failures)
     if summary.report:
         try:

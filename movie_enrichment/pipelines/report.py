@@ -159,6 +159,8 @@ class RunSummary:
     duplicate_keys: list[tuple[str, int]] = dataclasses.field(default_factory=list)
     titles_warning: str | None = None  # the --titles entries that match no movie, when some do not
     input: str | None = None
+    # The version this run replaced was byte-identical to the newest backup, so `backup` is that earlier file.
+    backup_reused: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -185,7 +187,8 @@ class RunSummary:
             "run_id": self.run_id,
             "started_at": self.started_at,
             "elapsed_seconds": round(self.elapsed, 3),
-            "output": self.output, "backup": self.backup, "failures_file": self.failures, "report": self.report,
+            "output": self.output, "backup": self.backup,
+            "backup_reused": self.backup_reused, "failures_file": self.failures, "report": self.report,
             "review_file": self.review,
             "enrichers": {e: {s: c.get(f"{e}_{s}", 0) for s in STATUSES} for e in self.enrichers},
             "movies_looked_up": looked_up,
@@ -252,7 +255,8 @@ class RunSummary:
         rows += [
             f"output   {self.output}" + (" (unchanged: the result equals it, so nothing was written)"
                                           if self.unchanged else ""),
-            f"backup   {self.backup or _no_backup(self.unchanged)}",
+            f"backup   {self.backup or _no_backup(self.unchanged)}"
+            + (" (already kept: the version this run replaced equals it)" if self.backup_reused else ""),
         ]
         if d["duplicate_keys"]["count"]:
             rows.append(f"duplicate keys {d['duplicate_keys']['count']} (the last record of each kept; the earlier "
