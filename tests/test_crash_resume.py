@@ -160,3 +160,26 @@ def test_sigterm_stops_like_ctrl_c_keeping_finished_batches(sig, slow_server, re
     assert done.returncode == 0, done.stderr
     assert comparable(orjson.loads(db.read_bytes())) == comparable(reference[0])
     assert orjson.loads((tmp_path / "report.json").read_bytes())["movies_resumed_from_checkpoints"] >= kept * BATCH
+
+
+def test_a_run_that_does_not_wind_down_in_time_still_says_what_it_kept(slow_server, tmp_path):
+    """After SIGTERM a run has cli.GRACE_SECONDS to wind down before the process ends regardless (on a loaded
+    machine Beam's threads can take longer): that ending too is one line with what was kept and what to do.
+    Here the grace is 0, so the forced ending races the run's own."""
+    original = synthetic.database(MOVIES, padding=PADDING)
+    db = tmp_path / "movies.json"
+    db.write_bytes(original)
+    no_grace = ("import sys; from movie_enrichment.pipelines import cli; cli.GRACE_SECONDS = 0.0; "
+                "sys.exit(cli.main(sys.argv[1:]))")
+    argv = [sys.executable, "-c", no_grace, *command(db, slow_server.url)[3:]]
+    process = subprocess.Popen(argv, env=environment(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    assert wait_for(lambda: len(checkpoint_files(db)) >= 2, process), "the run got two batches done"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert db.read_bytes() == original
+    lines = [line for line in stderr.splitlines() if line.startswith("movie-enrich: interrupted")]
+    assert len(lines) == 1, stderr
+    assert f"finished batches kept in {db}.checkpoints; rerun the same command to resume" in lines[0]

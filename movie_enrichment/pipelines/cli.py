@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from movie_enrichment.io import database, files, sink, stores
 from movie_enrichment.pipelines import config as run_config
@@ -39,8 +39,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_config.parser(include_ours=False).print_help(sys.stdout)
         return EXIT_OK
     resolved: list = []
+    saying, said = threading.RLock(), []
+
+    def say_interrupted() -> None:
+        """The one line of an interrupted run, said once: by the main thread as the run winds down, or by the
+        grace timer when the run did not wind down in time (the process ends right after; the run may still
+        have standard error set aside)."""
+        with saying:
+            if not said:
+                said.append(True)
+                process.say(f"movie-enrich: interrupted; {_kept(resolved[0] if resolved else None)}; "
+                            "rerun the same command to resume")
+
     try:
-        with _terminate_as_interrupt():
+        with _terminate_as_interrupt(say_interrupted):
             return _command(argv, sys.stdout, resolved)
     except (FatalError, database.DatabaseError, sink.SinkError, stores.StoreError) as error:
         logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
@@ -49,8 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.disable(logging.NOTSET)
         return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:
-        print(f"movie-enrich: interrupted; {_kept(resolved[0] if resolved else None)}; "
-              "rerun the same command to resume", file=sys.stderr)
+        say_interrupted()
         return EXIT_INTERRUPTED
 
 
@@ -61,21 +72,25 @@ GRACE_SECONDS = 8.0
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt():
+def _terminate_as_interrupt(say_interrupted: Callable[[], None]):
     """SIGTERM (systemd, Docker, `timeout`, `kill`) ends a run as Ctrl-C does: KeyboardInterrupt in the main
     thread, so the finished batches stay checkpointed and the database is untouched. In-flight lookups get
-    GRACE_SECONDS; then, or at a second signal, the process exits with 130 at once."""
+    GRACE_SECONDS; then, or at a second signal, the process says what was kept and exits with 130 at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     stopping = threading.Event()
 
+    def give_up() -> None:
+        say_interrupted()
+        os._exit(EXIT_INTERRUPTED)
+
     def interrupt(*_):
         if stopping.is_set():
-            os._exit(EXIT_INTERRUPTED)
+            give_up()
         stopping.set()
-        timer = threading.Timer(GRACE_SECONDS, os._exit, (EXIT_INTERRUPTED,))
+        timer = threading.Timer(GRACE_SECONDS, give_up)
         timer.daemon = True
         timer.start()
         raise KeyboardInterrupt

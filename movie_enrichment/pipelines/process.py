@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from typing import Iterator, TextIO
 
 from movie_enrichment.io import lock, stores
@@ -45,6 +46,19 @@ def redact_logs(secret: str) -> None:
         handler.addFilter(_RedactSecret(secret))
 
 
+# The real standard error's descriptor while stderr_aside has set fd 2 aside, under a lock the restoring takes
+# too (reentrant: a signal handler in the main thread may write while that thread restores).
+_REAL_STDERR: list[int] = []
+_ASIDE = threading.RLock()
+
+
+def say(line: str) -> None:
+    """Writes one line on the real standard error, also from another thread while a run has it set aside."""
+    sys.stderr.flush()
+    with _ASIDE:
+        os.write(_REAL_STDERR[-1] if _REAL_STDERR else 2, (line + "\n").encode("utf-8", "replace"))
+
+
 @contextlib.contextmanager
 def stderr_aside(quiet: bool) -> Iterator[TextIO]:
     """Sends what Beam writes to stderr (a failing bundle's traceback, worker processes' logs) to a scratch
@@ -58,13 +72,17 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
     saved = os.dup(2)
     display = open(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
     with tempfile.TemporaryFile() as scratch:
-        os.dup2(scratch.fileno(), 2)
+        with _ASIDE:
+            os.dup2(scratch.fileno(), 2)
+            _REAL_STDERR.append(saved)
         try:
             yield display
         finally:
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            with _ASIDE:
+                os.dup2(saved, 2)
+                _REAL_STDERR.remove(saved)
+                os.close(saved)
             display.close()
 
 
