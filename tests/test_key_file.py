@@ -184,6 +184,12 @@ def test_a_wrong_key_is_found_before_any_cached_answer_is_trusted(tmp_path, db, 
     with TmdbServer(api_key=API_KEY) as server:
         first = cli(_args(server, db), key=None, env={"TMDB_API_KEY_FILE": str(key_file(tmp_path))})
         assert first.returncode == 0 and server.counts()["total"] > 10, first.stderr
+        enriched = owned(tree(db.parent))
+        server.reset_counts()  # the case: a wrong key in the variable, a refresh of an enriched database
+        done = cli(_args(server, db, "--reprocess", "all"), key="wrong")
+        assert (done.returncode, done.stderr) == (1, "movie-enrich: error: TMDB rejected the API key (HTTP 401): "
+                                                     "check the key given by TMDB_API_KEY\n")
+        assert server.counts()["total"] <= 1 and owned(tree(db.parent)) == enriched
         db.write_bytes(original)  # the same movies again: every answer is in the cache now
         before = owned(tree(db.parent))
         for extra in ((), ("--reprocess", "all")):
