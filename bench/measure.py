@@ -74,6 +74,7 @@ class Measured:
     timeline: list[tuple[float, dict]] = dataclasses.field(default_factory=list)  # (seconds, server counts)
     rss: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (seconds, tree RSS bytes)
     killed: str = ""  # why the harness killed the run, if it did
+    started: float = 0.0  # time.monotonic() just before the command was started
 
     def ok(self) -> bool:
         return self.returncode == 0
@@ -166,4 +167,4 @@ def run(argv: Sequence[str], env: dict | None = None, cwd: str | None = None, lo
         except (OSError, TypeError):
             text[name] = ""
     return Measured(list(argv), status, wall, usage.ru_utime + usage.ru_stime, peak, samples, text["out"],
-                    text["err"], timeline, rss_series, killed[0] if killed else "")
+                    text["err"], timeline, rss_series, killed[0] if killed else "", started)

@@ -299,7 +299,9 @@ def throughput(row: Row, limit: float) -> dict:
     window += measure.POLL_SECONDS
     return {"e2e_rps": ok / row.wall, "e2e_pct": 100 * ok / row.wall / limit,
             "window": window, "window_rps": ok / window, "window_pct": 100 * ok / window / limit,
-            "first_request_at": first, "pct_429": 100 * row.throttled / row.requests if row.requests else 0.0}
+            # The server's own clock where it was read (the same monotonic clock as the harness), else the polls'.
+            "first_request_at": row.first_request if row.first_request is not None else first,
+            "pct_429": 100 * row.throttled / row.requests if row.requests else 0.0}
 
 
 def _rate_series(row: Row, step: float = 10.0) -> str:

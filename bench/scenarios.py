@@ -86,6 +86,7 @@ class Row:
     run_dir: str = ""
     load: float = 0.0  # the machine's 1-minute load average when the run started
     code: str = ""  # code_version() when the run started
+    first_request: float | None = None  # seconds from the command's start to the server's first request
 
     @property
     def ok2xx(self) -> int:
@@ -152,7 +153,8 @@ def run_one(scenario: str, label: str, name: str, source: Path, pending: int, se
     done = min(limit, pending) if limit else pending
     row = Row(scenario, label, pending, done, measured.wall, measured.cpu, measured.peak_rss, measured.returncode,
               stats["total"], stats["by_status"], stats["by_endpoint"], server.cpu_seconds() - cpu_before,
-              measured.timeline, strace=strace, run_dir=str(run_dir), load=load, code=code)
+              measured.timeline, strace=strace, run_dir=str(run_dir), load=load, code=code,
+              first_request=stats["first_at"] - measured.started if stats.get("first_at") else None)
     if limit and limit < pending:
         row.extrapolated_wall = measured.wall * pending / limit
     if strace:

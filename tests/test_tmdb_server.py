@@ -208,6 +208,8 @@ def test_counts_exact(server, session):
                                      "movie/credits": 1, "movie/external_ids": 1, "find": 1, "movie/changes": 0,
                                      "other": 1}
     assert counts["by_status"] == {"200": 7, "404": 2, "401": 1}
+    # When the first request and the first lookup came, and the last answer left (the machine's monotonic clock).
+    assert counts["first_at"] < counts["first_lookup_at"] <= counts["last_at"] <= time.monotonic()
     # The HTTP stats endpoints are not counted themselves.
     stats_url = server.url.rsplit("/3", 1)[0]
     assert session.get(stats_url + "/__stats", timeout=5).json() == counts
@@ -215,7 +217,8 @@ def test_counts_exact(server, session):
     assert server.counts()["total"] == 0
     server.reset_counts()
     assert server.counts() == {"total": 0, "by_endpoint": dict.fromkeys(counts["by_endpoint"], 0),
-                               "by_status": {}, "faults": {}}
+                               "by_status": {}, "faults": {}, "first_at": None, "first_lookup_at": None,
+                               "last_at": None}
 
 
 def test_rate_limit(server, session):

@@ -75,6 +75,7 @@ CONFIGURATION = {
 PARTS = ("credits", "images", "external_ids")
 ENDPOINTS = ("configuration", "search/movie", "movie", "movie/images", "movie/credits", "movie/external_ids",
              "find", "movie/changes", "other")
+LOOKUP_ENDPOINTS = ("search/movie", "movie", "find")  # what the lookup of a movie asks
 SEARCH_KEYS = ("adult", "backdrop_path", "genre_ids", "id", "original_language", "original_title", "overview",
                "popularity", "poster_path", "release_date", "title", "video", "vote_average", "vote_count")
 PAGE_SIZE = 20
@@ -264,6 +265,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                   overview=(movie.get("overview") or "") + query.get("suffix", " (edited)"))
             return self._send(200, {"changed": len(known)})
         endpoint, route = _classify(path)
+        tmdb._arrived(endpoint)
         plan = tmdb._plan(query, self.headers.get("Authorization"))
         if plan.get("reset"):
             tmdb._count(endpoint, "reset")
@@ -365,7 +367,8 @@ class TmdbServer:
     def counts(self) -> dict:
         with self._lock:
             return {"total": self._total, "by_endpoint": dict(self._by_endpoint), "by_status": dict(self._by_status),
-                    "faults": dict(self._faults_injected)}
+                    "faults": dict(self._faults_injected), "first_at": self._first_at,
+                    "first_lookup_at": self._first_lookup_at, "last_at": self._last_at}
 
     def reset_counts(self):
         with self._lock:
@@ -373,9 +376,23 @@ class TmdbServer:
             self._by_endpoint = {name: 0 for name in ENDPOINTS}
             self._by_status: dict[str, int] = {}
             self._faults_injected: dict[str, int] = {}
+            # time.monotonic() (one clock for every process of the machine), for benchmarks in another process:
+            # when the first request and the first lookup (search, details, find) arrived, when the last answer left.
+            self._first_at: float | None = None
+            self._first_lookup_at: float | None = None
+            self._last_at: float | None = None
+
+    def _arrived(self, endpoint: str):
+        now = time.monotonic()
+        with self._lock:
+            if self._first_at is None:
+                self._first_at = now
+            if self._first_lookup_at is None and endpoint in LOOKUP_ENDPOINTS:
+                self._first_lookup_at = now
 
     def _count(self, endpoint: str, status: str):
         with self._lock:
+            self._last_at = time.monotonic()
             self._total += 1
             self._by_endpoint[endpoint] = self._by_endpoint.get(endpoint, 0) + 1
             self._by_status[status] = self._by_status.get(status, 0) + 1
