@@ -13,7 +13,7 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import exactjson, lock, progress
+from movie_enrichment.io import exactjson, files, lock, progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -161,10 +161,29 @@ _PARSED: dict[tuple[str, int, int], list] = {}
 _HELD: dict[tuple[str, int, int], bytes] = {}
 
 
+_PRELOADED: dict[str, tuple[tuple[int, int, int] | None, Snapshot, list]] = {}
+
+
 def forget_parsed() -> None:
     """Drops what a run kept for its sink; called by the launcher once the run is over."""
     _PARSED.clear()
     _HELD.clear()
+    _PRELOADED.clear()
+
+
+def preload(path: str, signature: tuple[int, int, int], snapshot: Snapshot, items: list) -> None:
+    """Hands a file read and parsed before the pipeline started (`transforms.headstart`) to the pipeline's read,
+    which takes it instead of reading the file again while the file's `files.signature` is still `signature`
+    (taken before that read)."""
+    _PRELOADED[path] = (signature, snapshot, items)
+
+
+def _take_preloaded(path: str) -> tuple[Snapshot, list] | None:
+    entry = _PRELOADED.pop(path, None)
+    if entry is None:
+        return None
+    signature, snapshot, items = entry
+    return (snapshot, items) if files.signature(path) == signature else None
 
 
 def read_bytes(path: str) -> bytes:
@@ -529,7 +548,7 @@ class _ReadDatabaseFn(beam.DoFn):
     def process(self, path: str) -> Iterable[Any]:
         # Under the database lock, so that a writer who takes it too is never read half-saved.
         with lock.database_lock(path, timeout=self._writer_wait, command="movie-enrich (reading the database)"):
-            snapshot, items = load(path)
+            snapshot, items = _take_preloaded(path) or load(path)
         _LOGGER.info("Read %d records (%s format) from %s", len(items), snapshot.format, path)
         if snapshot.duplicates:
             _LOGGER.warning("%s holds %d keys more than once: %s; the last record of each is kept", path,

@@ -27,7 +27,7 @@ from movie_enrichment.model import (
     LookupRequest,
     now_iso,
 )
-from movie_enrichment.transforms import extract, fields, matching
+from movie_enrichment.transforms import extract, fields, headstart, matching
 from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,9 +106,8 @@ class LookupTmdbFn(_ClientDoFn):
         super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
         self._field_overrides = dict(field_overrides)
-        self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
-        self._pins = dict(pins or {})
-        self._digest_roles = self._input_roles  # the digest the sink compares: the same roles
+        self._movie = MovieLookup(settings, field_overrides, pins)
+        self._digest_roles = fields.input_roles(field_overrides)  # the digest the sink compares
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._store: CheckpointStore | None = None
         self._abort = threading.Event()
@@ -138,6 +137,9 @@ class LookupTmdbFn(_ClientDoFn):
         roles = fields.detect_roles((request.record for request in todo), self._field_overrides)
         hits = list(self._pool.map(lambda request: self._lookup(request, roles), todo))
         self._report_requests()
+        for name, delta in headstart.stats().items():  # the requests of the lookups taken from the head start
+            if delta:
+                self._counters["request_errors" if name == "errors" else name].inc(delta)
         if self._store is not None and hits:
             self._store.write_batch(hits)
         for hit in hits:
@@ -162,8 +164,37 @@ class LookupTmdbFn(_ClientDoFn):
     def _lookup(self, request: LookupRequest, roles: fields.Roles) -> Lookup:
         if self._abort.is_set():
             raise self._settings.rejected()
+        hit, query = self._movie.prepare(request, roles)
+        if query is None:  # an invalid record: no request
+            progress.add(done=1)
+            return hit
+        try:
+            early = headstart.adopt(hit, query)  # the same lookup, begun before the pipeline started
+            return early if early is not None else self._movie.fetch(self._client, hit, query)
+        except TmdbAuthError:
+            self._abort.set()  # every other request of the run would be refused the same way
+            raise
+
+
+class MovieLookup:
+    """The lookup of one movie, apart from the DoFn, so that a head start (`transforms.headstart`) makes the very
+    same one: `prepare` what it is made from (no request), then `fetch` its answers.
+
+    Args:
+        settings: the client's `TmdbSettings`.
+        field_overrides, pins: as for `LookupTmdbFn`.
+    """
+
+    def __init__(self, settings: TmdbSettings, field_overrides: tuple[tuple[str, str], ...] = (),
+                 pins: dict[str, str] | None = None):
+        self._settings = settings
+        self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
+        self._digest_roles = self._input_roles  # the digest the sink compares: the same roles
+        self._pins = dict(pins or {})
+
+    def prepare(self, request: LookupRequest, roles: fields.Roles) -> tuple[Lookup, matching.MovieQuery | None]:
+        """The movie's outcome so far and its query; for an invalid record, its final outcome and None."""
         key, record, needed = request.key, request.record, request.enrichers
-        replace = dataclasses.replace
         hit = Lookup(key, fingerprint(record), tuple(needed),
                      prior=record.get("enrichment") if isinstance(record, dict) else None,
                      match_inputs=fields.match_inputs(record, self._input_roles),
@@ -171,11 +202,14 @@ class LookupTmdbFn(_ClientDoFn):
         try:
             query, pinned = _query(key, record, roles, self._pins.get(key), hit.match_inputs)
         except matching.InvalidRecord as error:
-            progress.add(done=1)
-            return replace(hit, status=INVALID, error=str(error), updated_at=now_iso())
-        hit = replace(hit, pinned=pinned)
-        append = tuple(part for enricher in needed for part in APPEND_FOR[enricher])
-        client = self._client
+            return dataclasses.replace(hit, status=INVALID, error=str(error), updated_at=now_iso()), None
+        return dataclasses.replace(hit, pinned=pinned), query
+
+    def fetch(self, client: TmdbClient, hit: Lookup, query: matching.MovieQuery) -> Lookup:
+        """Matches the movie and fetches its details; raises only TmdbAuthError (every other failure is the
+        movie's outcome)."""
+        replace = dataclasses.replace
+        append = tuple(part for enricher in hit.enrichers for part in APPEND_FOR[enricher])
         try:
             # Trimmed as they arrive: the HTTP cache keeps only what matching and the enrichers read.
             details = None
@@ -202,13 +236,12 @@ class LookupTmdbFn(_ClientDoFn):
             if details is not None:
                 hit = replace(hit, details=extract.trim_details(details))  # idempotent; any client trims it
         except TmdbAuthError:
-            self._abort.set()  # every other request of the run would be refused the same way
             raise
         except TmdbError as error:
             hit = replace(hit, status=FAILED, error=redact(str(error), self._settings.api_key))
         except Exception as error:  # pylint: disable=broad-except
             # One odd movie (an unexpected body, a bug) must not fail the run: it is kept and listed.
-            _LOGGER.warning("Lookup of %r failed: %s", key, redact(repr(error), self._settings.api_key))
+            _LOGGER.warning("Lookup of %r failed: %s", hit.key, redact(repr(error), self._settings.api_key))
             hit = replace(hit, status=FAILED,
                           error=redact(f"{type(error).__name__}: {error}", self._settings.api_key))
         hit = replace(hit, updated_at=now_iso())
