@@ -15,6 +15,7 @@ from movie_enrichment.pipelines import cli, launch
 from movie_enrichment.testing.tmdb_server import TmdbServer
 from movie_enrichment.transforms import fields, headstart
 from movie_enrichment.transforms.enrich import MovieLookup
+from movie_enrichment.transforms.selection import Selector
 
 
 def _args(server, db, *extra):
@@ -128,3 +129,20 @@ def test_lookups_not_started_are_left_to_the_pipeline(tmdb_server):
     finally:
         head.stop()
     assert tmdb_server.counts()["total"] <= 4 * each, "the dropped lookup made no request"
+
+
+def test_a_database_with_little_to_do_is_not_scanned_twice_in_full(tmdb_server, tmp_path):
+    done = {"metadata": {"status": "ok"}, "images": {"status": "ok"}}
+    records = {f"Film {i}": {"title": f"Film {i}", "year": 2000, "enrichment": done} for i in range(60)}
+    path = tmp_path / "movies.json"
+    settings = _settings(tmdb_server)
+    for new_at, begun in ((59, False), (3, True)):
+        db = dict(records)
+        db[f"Film {new_at}"] = {"title": "Psycho", "year": 1960}
+        path.write_bytes(orjson.dumps(db))
+        head = headstart.start(str(path), Selector(), settings, MovieLookup(settings), count=2)
+        try:
+            assert (head is not None) is begun, f"a movie to do at record {new_at} of 60, 2 x 5 records scanned"
+        finally:
+            headstart.stop()
+            database.forget_parsed()

@@ -20,6 +20,7 @@ from movie_enrichment.transforms import fields
 from movie_enrichment.transforms.selection import Selector
 
 _STATS = ("requests", "retries", "throttled", "errors", "cache_hits")
+SCAN_PER_LOOKUP = 5
 
 
 class HeadStart:
@@ -95,8 +96,8 @@ _ACTIVE: HeadStart | None = None
 def start(path: str, selector: Selector, settings: TmdbSettings, lookup: Any, field_overrides=(),
           count: int = 200, on_duplicate_keys: str = database.KEEP_LAST) -> HeadStart | None:
     """Reads the local database file `path` (under its lock, not waiting for another holder), hands the parse to
-    the pipeline's read, and begins the lookups of the first `count` movies the selector picks. None when the
-    file cannot be read so (the pipeline's read then tells why) or nothing is selected."""
+    the pipeline's read, and begins the lookups of the first `count` movies the selector picks among the first
+    records. None when the file cannot be read so (the pipeline's read then tells why) or none is picked."""
     global _ACTIVE  # pylint: disable=global-statement
     try:
         with lock.database_lock(path, timeout=0, command="movie-enrich (reading the database)"):
@@ -108,7 +109,9 @@ def start(path: str, selector: Selector, settings: TmdbSettings, lookup: Any, fi
     if snapshot.duplicates and on_duplicate_keys != database.KEEP_LAST:
         return None  # the run stops at its read
     requests = []
-    for key, record in items:
+    # The selection runs again in the pipeline (about 20-50 us a record already enriched): a database where few
+    # movies need work is scanned no further than SCAN_PER_LOOKUP records for each lookup begun.
+    for key, record in items[:count * SCAN_PER_LOOKUP]:
         needed = selector.needed(key, record)
         if needed:
             requests.append(LookupRequest(key, record, needed))
