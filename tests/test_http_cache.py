@@ -148,3 +148,16 @@ def test_entries_written_with_zlib_by_earlier_versions_are_read_and_damaged_ones
     assert reopened.get("new") == (200, b'{"n": 1}')
     assert reopened.get("old") == (200, b'{"o": 2}')
     assert reopened.get("bad") is None
+
+
+def test_a_process_that_stores_more_keys_than_it_remembers_still_finds_every_entry(tmp_path, monkeypatch):
+    monkeypatch.setattr(response_cache, "_MAX_ADDED", 3)
+    cache = response_cache.ResponseCache(str(tmp_path / "cache.sqlite"), 3600.0)
+    assert cache._keys_listed.wait(10)
+    for n in range(10):
+        cache.put(f"k{n}", 200, b"{}")
+        if n % 3 == 0:
+            cache.flush()
+    cache.flush()
+    assert [cache.get(f"k{n}") for n in range(10)] == [(200, b"{}")] * 10
+    assert cache.get("k10") is None

@@ -33,6 +33,7 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _TABLE = "tmdb_responses"
 _BATCH = 500  # rows per commit at most
 _FLUSH_SECONDS = 0.5  # a row waits at most this long before it is written
+_MAX_ADDED = 500_000  # new keys remembered for the check of misses (about 30 MB), see put()
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every Zstandard frame begins; zlib's begin otherwise (0x78, ...)
 _PRUNED_TO = 0.8  # the size cap prunes down to this share of the cap, so that the next run does not prune again
 
@@ -57,6 +58,7 @@ class ResponseCache:
         self._known: array.array | None = None  # sorted hashes of the keys in the file when opened; None: not read yet
         self._added: set[int] = set()  # hashes of the keys this process stored
         self._keys_listed = threading.Event()
+        self._listed = True  # False: the check of misses is given up (see put)
         threading.Thread(target=self._load_keys, name="tmdb-cache-keys", daemon=True).start()
         self._pending: dict[str, tuple[float, int, bytes | None]] = {}
         self._cond = threading.Condition()
@@ -108,6 +110,10 @@ class ResponseCache:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, name="tmdb-cache-writer", daemon=True)
                 self._writer.start()
+            if len(self._added) >= _MAX_ADDED:
+                # A process that stores this many (a long --watch) reads the file for every lookup from now on,
+                # rather than remember all of them.
+                self._listed, self._known, self._added = False, None, set()
             self._added.add(hash(key))
             self._pending[key] = (time.time(), status, body)
             if len(self._pending) in (1, _BATCH):
@@ -129,7 +135,10 @@ class ResponseCache:
             conn = self._reader_connection()
             try:
                 # The primary key's index holds every key: the bodies are not read.
-                self._known = array.array("q", sorted(hash(key) for (key,) in conn.execute(f"SELECT key FROM {_TABLE}")))
+                known = array.array("q", sorted(hash(key) for (key,) in conn.execute(f"SELECT key FROM {_TABLE}")))
+                with self._cond:
+                    if self._listed:
+                        self._known = known
             finally:
                 conn.close()
         except sqlite3.Error as error:  # every lookup reads the file, as without the list
