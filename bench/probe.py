@@ -132,7 +132,7 @@ def targets() -> list[tuple]:
         (enrich.LookupTmdbFn, "process", "lookup: LookupTmdbFn (per batch, HTTP)"),
         (enrich.EnrichMetadataFn, "process", "metadata: EnrichMetadataFn"),
         (enrich.EnrichImagesFn, "process", "images: EnrichImagesFn"),
-        (enrich, "merge_parts", "merge: merge_parts (after GroupByKey)"),
+        (enrich, "merge_parts", "merge: merge_parts"),
         (sink._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
         (database, "serialize_chunks", "sink: serialize"),
         (sink, "_backup", "sink: backup of the version replaced"),

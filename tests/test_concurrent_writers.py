@@ -121,6 +121,27 @@ def test_a_save_during_the_lookups_is_merged(db, how):
     assert [orjson.loads(b.read_bytes()) for b in _backups(db)] == [edited]
 
 
+@pytest.mark.parametrize("saved", [False, True])
+def test_packed_patches_write_the_same_file_as_plain_ones(tmp_path, saved):
+    """The sink keeps its patches packed (`sink.pack_patch`) and unpacks each as its record is written, on the
+    file as read and on a version another program saved meanwhile alike."""
+    outputs = []
+    for name, pack in (("plain", False), ("packed", True)):
+        path = tmp_path / name / "movies.json"
+        path.parent.mkdir()
+        path.write_bytes(orjson.dumps(BASE, option=orjson.OPT_INDENT_2))
+        snapshot = _read(path)
+        if saved:
+            _save(path, _scraper_edit(BASE), "rename")
+        patches = {k: sink.pack_patch(p) if pack else p for k, p in _patches().items()}
+        written = _commit(path, snapshot, patches)
+        assert written["updated"] == (2 if saved else 5)
+        outputs.append(path.read_bytes())
+        database.forget_parsed()
+    assert outputs[0] == outputs[1]
+    assert load(tmp_path / "packed" / "movies.json")["Film 0"]["tmdb"] == {"id": 1000}
+
+
 @pytest.mark.parametrize("how", ["rename", "in_place"])
 def test_a_save_as_the_sink_starts_is_merged(db, how):
     snapshot = _read(db)
