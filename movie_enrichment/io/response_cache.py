@@ -59,13 +59,13 @@ class ResponseCache:
         self._added: set[int] = set()  # hashes of the keys this process stored
         self._keys_listed = threading.Event()
         self._listed = True  # False: the check of misses is given up (see put)
-        threading.Thread(target=self._load_keys, name="tmdb-cache-keys", daemon=True).start()
         self._pending: dict[str, tuple[float, int, bytes | None]] = {}
         self._cond = threading.Condition()
         self._committing: dict[str, tuple[float, int, bytes | None]] = {}  # taken from _pending, not committed yet
         self._writer: threading.Thread | None = None
         self._urgent = False
         atexit.register(self.flush)
+        threading.Thread(target=self._load_keys, name="tmdb-cache-keys", daemon=True).start()  # the last: it uses all
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
