@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import pathlib
 import re
 import stat
 
@@ -226,17 +227,21 @@ def _summary(result: dict) -> tuple:
     return result["records"], result["updated"], result["backup"] is not None
 
 
-def test_write_database_transform_applies_patches_to_every_record(tmp_path):
+@pytest.mark.parametrize("spool", [False, True], ids=["side_input", "spooled"])
+def test_write_database_transform_applies_patches_to_every_record(tmp_path, spool):
     source = tmp_path / "in.json"
     source.write_bytes(json.dumps(MOVIES, indent=4, ensure_ascii=False).encode("utf-8") + b"\n")
     output = tmp_path / "out.json"
     output.write_bytes(b"an older output\n")
+    spool_dir = tmp_path / "out.json.patches"
     patches = [("Alien", {"tmdb": {"id": 348}}), ("Zodiac", {"tmdb": {"id": 1949}, "year": 2008})]
     with BeamTestPipeline() as pipeline:
         read = pipeline | ReadMovieDatabase(str(source))
         results = (pipeline | "Patches" >> beam.Create(patches)
-                   | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups")))
+                   | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups"),
+                                   spool_dir=str(spool_dir) if spool else None))
         assert_that(results | beam.Map(_summary), equal_to([(3, 2, True)]))
+    assert not spool_dir.exists(), "the spooled patches are removed once the database is written"
 
     expected = json.loads(json.dumps(MOVIES))
     expected["Alien"]["tmdb"] = {"id": 348}
@@ -248,7 +253,8 @@ def test_write_database_transform_applies_patches_to_every_record(tmp_path):
         b"an older output\n"]
 
 
-def test_write_database_transform_writes_when_there_are_no_patches(tmp_path):
+@pytest.mark.parametrize("spool", [False, True], ids=["side_input", "spooled"])
+def test_write_database_transform_writes_when_there_are_no_patches(tmp_path, spool):
     source = tmp_path / "in.json"
     data = b"\xef\xbb\xbf" + json.dumps(list(MOVIES.values()), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     source.write_bytes(data)
@@ -256,10 +262,26 @@ def test_write_database_transform_writes_when_there_are_no_patches(tmp_path):
     with BeamTestPipeline() as pipeline:
         read = pipeline | ReadMovieDatabase(str(source))
         no_patches = pipeline | "NoPatches" >> beam.Create([]).with_output_types(tuple[str, dict])
-        results = no_patches | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups"))
+        results = no_patches | WriteDatabase(read.snapshot, str(output), str(tmp_path / "backups"),
+                                             spool_dir=str(tmp_path / "spool") if spool else None)
         assert_that(results | beam.Map(_summary), equal_to([(3, 0, False)]))
     assert output.read_bytes() == data
     assert not (tmp_path / "backups").exists()
+
+
+def test_a_spooled_patches_file_cut_short_is_an_error(tmp_path):
+    path = tmp_path / "patches-0.bin"
+    fn = sink._SpoolPatchesFn(str(tmp_path))
+    fn.start_bundle()
+    fn.process(("Amélie", {"tmdb": {"id": 194}}))
+    fn.process(("Alien", {"tmdb": {"id": 348}}))
+    (spooled,) = [value.value for value in fn.finish_bundle()]
+    whole = pathlib.Path(spooled).read_bytes()
+    assert [(key, sink._split(packed)[0]) for key, packed in sink.read_spool([spooled])] == [
+        ("Amélie", {"tmdb": {"id": 194}}), ("Alien", {"tmdb": {"id": 348}})]
+    path.write_bytes(whole[:-3])
+    with pytest.raises(sink.SinkError, match="cut short"):
+        list(sink.read_spool([str(path)]))
 
 
 def test_an_unchanged_database_is_not_written_again(tmp_path):

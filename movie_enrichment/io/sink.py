@@ -10,6 +10,8 @@ import json
 import logging
 import pickle
 import re
+import struct
+import uuid
 import zlib
 from typing import Any, Callable, Iterable, Iterator
 
@@ -18,6 +20,7 @@ import orjson
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 
 from movie_enrichment.io import database, files, lock, progress
 from movie_enrichment.model import NAMESPACE
@@ -460,29 +463,85 @@ class _Replayable:
         return len(self._items)
 
 
+# --- The spool: the patches reach the sink through files, and only the files' paths through the runner ---------
+
+_FRAME = struct.Struct("<II")  # a spooled patch: the key's length, the packed patch's length, then both
+
+
+class _SpoolPatchesFn(beam.DoFn):
+    """Appends each patch, packed, to a file of its bundle's own in the spool folder as it comes, and emits the
+    file's path when the bundle ends. A file is read only once its path is emitted, whole: a failed bundle's
+    file is never read (its retry writes another one)."""
+
+    def __init__(self, spool_dir: str):
+        self._spool_dir = spool_dir
+        self._path: str | None = None
+        self._handle = None
+
+    def start_bundle(self) -> None:
+        self._path, self._handle = None, None
+
+    def process(self, element: tuple[str, dict]) -> None:
+        key, patch = element
+        if self._handle is None:
+            files.ensure_dir(self._spool_dir)
+            self._path = FileSystems.join(self._spool_dir, f"patches-{uuid.uuid4().hex}.bin")
+            self._handle = FileSystems.create(self._path, mime_type="application/octet-stream",
+                                              compression_type=CompressionTypes.UNCOMPRESSED)
+        name, packed = key.encode("utf-8", "surrogatepass"), pack_patch(patch)
+        self._handle.write(_FRAME.pack(len(name), len(packed)) + name + packed)
+
+    def finish_bundle(self) -> Iterable[Any]:
+        if self._handle is not None:
+            self._handle.close()
+            yield GlobalWindows.windowed_value(self._path)
+        self._path, self._handle = None, None
+
+
+def read_spool(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """(key, packed patch) for every patch the spool files at `paths` hold, in their order."""
+    for path in paths:
+        data = _read(path)
+        offset = 0
+        while offset < len(data):
+            if offset + _FRAME.size > len(data):
+                raise SinkError(f"a spooled patches file is cut short: {path}")
+            size, packed_size = _FRAME.unpack_from(data, offset)
+            start = offset + _FRAME.size
+            offset = start + size + packed_size
+            if offset > len(data):
+                raise SinkError(f"a spooled patches file is cut short: {path}")
+            yield data[start:start + size].decode("utf-8", "surrogatepass"), data[start + size:offset]
+
+
+def _remove_spool(spool_dir: str) -> None:
+    try:
+        if FileSystems.exists(spool_dir):
+            FileSystems.delete([spool_dir])
+    except Exception as error:  # pylint: disable=broad-except
+        _LOGGER.warning("Could not remove the spooled patches in %s: %s", spool_dir, error)
+
+
 class _WriteDatabaseFn(beam.DoFn):
     def __init__(self, output: str, backup_dir: str, keep_backups: int, digest: Digest | None,
-                 writer_wait: float | None):
+                 writer_wait: float | None, spool_dir: str | None = None):
         self._output = output
         self._backup_dir = backup_dir
         self._keep_backups = keep_backups
         self._digest = digest
         self._writer_wait = writer_wait
+        self._spool_dir = spool_dir
 
-    def process(self, snapshot: database.Snapshot, patches: Iterable[tuple[str, dict]]) -> Iterable[dict]:
+    def process(self, snapshot: database.Snapshot, patches: Iterable[Any]) -> Iterable[dict]:
+        """`patches`: (key, packed patch) pairs, or with a spool folder the paths of its files that hold them."""
         progress.mark("writing")
-        patches = dict(patches)
-        try:
-            written = commit(snapshot, patches, self._output, self._backup_dir, self._keep_backups,
-                             self._digest, self._writer_wait)
-        except (SinkError, lock.LockBusy, database.DatabaseError):
-            raise
-        except OSError as error:
-            # Disk full, permission denied, ...: said in one line; the previous database is untouched.
-            reason = error.strerror or str(error)
-            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
-            raise SinkError(f"could not write {self._output}: {reason}{where}; "
-                            "the previous database is unchanged") from None
+        if self._spool_dir is None:
+            written = self._commit(snapshot, dict(patches))
+        else:
+            try:
+                written = self._commit(snapshot, dict(read_spool(patches)))
+            finally:
+                _remove_spool(self._spool_dir)  # written or not, the lookups are in the checkpoints
         for name in ("changes", "merged", "dropped", "skipped"):
             if written[name]:
                 Metrics.counter(NAMESPACE, f"commit_{name}").inc(written[name])
@@ -491,6 +550,19 @@ class _WriteDatabaseFn(beam.DoFn):
             _LOGGER.info("%s is unchanged: nothing written", self._output)
         _LOGGER.info("Wrote %d records (%d updated) to %s", written["records"], written["updated"], self._output)
         yield written
+
+    def _commit(self, snapshot: database.Snapshot, patches: Patches) -> dict:
+        try:
+            return commit(snapshot, patches, self._output, self._backup_dir, self._keep_backups, self._digest,
+                          self._writer_wait)
+        except (SinkError, lock.LockBusy, database.DatabaseError):
+            raise
+        except OSError as error:
+            # Disk full, permission denied, ...: said in one line; the previous database is untouched.
+            reason = error.strerror or str(error)
+            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+            raise SinkError(f"could not write {self._output}: {reason}{where}; "
+                            "the previous database is unchanged") from None
 
 
 class WriteDatabase(beam.PTransform):
@@ -505,20 +577,28 @@ class WriteDatabase(beam.PTransform):
         digest: digest(key, record) of a record's match inputs, the same function that made each patch's
             `LOOKED_UP` entry; default `default_digest`, a digest of all the record's own fields.
         writer_wait: seconds to wait for another writer's database lock (None: as long as it takes).
+        spool_dir: a folder (any FileSystems path, this sink's alone) where the patches are spooled on their way
+            to the sink, removed once it is done; None: they go through the runner.
 
     Input: (key, patch) pairs, where a patch is a dict of top-level fields, plus optionally `LOOKED_UP`.
     Output: one dict that says what was written. The patches are a side input of the single snapshot element,
     so the file is written once, after every patch has arrived, and also when there is no patch at all; they
-    travel packed (`pack_patch`) and each is unpacked only as its record is written.
+    travel packed (`pack_patch`) and each is unpacked only as its record is written. With a spool folder, the
+    side input is the paths of the files that hold them: the local engine holds a stage's whole output and
+    passes a side input whole through its data plane, at several times its size in memory at once.
     """
 
     def __init__(self, snapshot, output: str, backup_dir: str, keep_backups: int = 10, digest: Digest | None = None,
-                 writer_wait: float | None = lock.WRITER_WAIT_SECONDS):
+                 writer_wait: float | None = lock.WRITER_WAIT_SECONDS, spool_dir: str | None = None):
         super().__init__()
         self._snapshot = snapshot
-        self._fn = _WriteDatabaseFn(output, backup_dir, keep_backups, digest, writer_wait)
+        self._spool_dir = spool_dir
+        self._fn = _WriteDatabaseFn(output, backup_dir, keep_backups, digest, writer_wait, spool_dir)
 
     def expand(self, patches):
+        if self._spool_dir is not None:
+            spooled = patches | "Spool" >> beam.ParDo(_SpoolPatchesFn(self._spool_dir))
+            return self._snapshot | "Write" >> beam.ParDo(self._fn, patches=beam.pvalue.AsList(spooled))
         packed = patches | "Pack" >> beam.MapTuple(lambda key, patch: (key, pack_patch(patch)))
         return self._snapshot | "Write" >> beam.ParDo(self._fn, patches=beam.pvalue.AsIter(packed))
 
