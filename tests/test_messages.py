@@ -1,10 +1,14 @@
 """What a person reads: counts that agree with their nouns, durations as said, absolute paths, --help examples."""
 
 import os
+import sys
+import threading
 
 import orjson
+import pytest
 from conftest import DATA, load
 
+from movie_enrichment.pipelines import process
 from movie_enrichment.pipelines.report import about, plural, shown
 
 
@@ -52,3 +56,26 @@ def test_a_previous_version_already_backed_up_is_named_not_called_missing(tmp_pa
     assert list((tmp_path / "backups").iterdir()) == [backup]
     report = load(tmp_path / "report.json")
     assert report["backup"] == str(backup) and report["backup_reused"] is True
+
+
+def test_a_failed_runs_late_tracebacks_do_not_come_before_its_one_line(capfd):
+    """Beam's worker threads print the traceback of each failing bundle (sdk_worker: print(..., file=sys.stderr));
+    those still running when the first failure ends the run printed theirs on the real standard error, before
+    the command's one line (seen with a wrong key and a warm cache on a loaded machine)."""
+    late = threading.Event()
+
+    def worker():
+        late.wait(10)
+        print("Traceback (most recent call last): ...", file=sys.stderr)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with pytest.raises(RuntimeError), process.stderr_aside(True):
+        os.write(2, b"Beam's own output while the run goes, on fd 2\n")
+        raise RuntimeError("a bundle failed")
+    late.set()
+    thread.join()
+    process.say("movie-enrich: error: the one line")
+    process.speak_again()
+    print("said after", file=sys.stderr)
+    assert capfd.readouterr().err == "movie-enrich: error: the one line\nsaid after\n"

@@ -56,13 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _command(argv, sys.stdout, resolved)
     except (FatalError, database.DatabaseError, sink.SinkError, stores.StoreError) as error:
         logging.disable(logging.CRITICAL)  # threads of a failed run may still be winding down: one line only
-        print(f"movie-enrich: error: {error}", file=sys.stderr)
-        sys.stderr.flush()
+        process.say(f"movie-enrich: error: {error}")
         logging.disable(logging.NOTSET)
         return getattr(error, "status", EXIT_FAILED)
     except KeyboardInterrupt:
         say_interrupted()
         return EXIT_INTERRUPTED
+    finally:
+        process.speak_again()
 
 
 # After SIGTERM (or Ctrl-C) a run has this long to wind down before the process ends regardless: systemd and

@@ -52,11 +52,23 @@ _REAL_STDERR: list[int] = []
 _ASIDE = threading.RLock()
 
 
+# sys.stderr as it was before a failed run silenced it (see stderr_aside), until speak_again.
+_SILENCED: list[TextIO] = []
+
+
 def say(line: str) -> None:
-    """Writes one line on the real standard error, also from another thread while a run has it set aside."""
-    sys.stderr.flush()
+    """Writes one line on the real standard error, also from another thread while a run has it set aside, and
+    while a failed run's threads are silenced."""
+    for stream in (sys.stderr, *_SILENCED):
+        stream.flush()
     with _ASIDE:
         os.write(_REAL_STDERR[-1] if _REAL_STDERR else 2, (line + "\n").encode("utf-8", "replace"))
+
+
+def speak_again() -> None:
+    """Gives sys.stderr back once the command has said a failed run's one line (see stderr_aside)."""
+    while _SILENCED:
+        sys.stderr = _SILENCED.pop()
 
 
 @contextlib.contextmanager
@@ -64,6 +76,10 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
     """Sends what Beam writes to stderr (a failing bundle's traceback, worker processes' logs) to a scratch
     file, and yields a stream on the real stderr for the progress display. The launcher reports errors itself,
     in one line.
+
+    When the run fails or is interrupted, Beam's worker threads may still be printing the tracebacks of other
+    failing bundles after fd 2 is back: sys.stderr then stays silenced until the command has said its line
+    (`say`, then `speak_again`).
     """
     if not quiet:
         yield sys.stderr
@@ -77,6 +93,11 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
             _REAL_STDERR.append(saved)
         try:
             yield display
+        except BaseException:
+            sys.stderr.flush()
+            _SILENCED.append(sys.stderr)
+            sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (threads may hold it)
+            raise
         finally:
             sys.stderr.flush()
             with _ASIDE:
