@@ -94,12 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: preparing data")
         results[name] = RUNNERS[name](config[name], out, log)
     elapsed = time.monotonic() - t0
+    # Saved before rendering, so a long run is never lost to a report error: `--rerender` writes it again.
+    with open(saved, "wb") as handle:
+        pickle.dump({"results": results, "started": started, "elapsed": elapsed}, handle)
+    (out / f"results.{mode}.json").write_text(json.dumps(_jsonable(results), indent=1, default=str))
     text = render(results, mode, started, elapsed)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(text)
-    (out / f"results.{mode}.json").write_text(json.dumps(_jsonable(results), indent=1, default=str))
-    with open(saved, "wb") as handle:
-        pickle.dump({"results": results, "started": started, "elapsed": elapsed}, handle)
     log(f"bench: done in {elapsed / 60:.1f} min; wrote {results_path}")
     failed = [r for s in wanted for r in results[s].get("rows", []) if r.returncode != 0]
     return 1 if failed else 0
