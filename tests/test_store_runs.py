@@ -5,6 +5,7 @@ and writes nothing, reprocess, restore, convert both ways, a SIGKILL mid-run the
 writer that loses nothing.
 """
 
+import csv
 import json
 import os
 import pathlib
@@ -146,6 +147,29 @@ def _sidecar(url: str) -> str:
     if url.startswith("sqlite"):
         return sqlite_path(url)
     return url.rsplit("/", 1)[-1] + ".movies"
+
+
+def test_a_pin_on_an_already_matched_row_is_applied_in_any_mode(store_url, tmdb_server, sample_db, tmp_path):
+    """The store's SQL pre-selection keeps the pinned keys, as the JSON path does: a pin not yet applied is
+    looked up again (by its id alone, one request) even where the row's outcomes are all done."""
+    convert(sample_db, store_url, tmp_path)
+    assert run(command(store_url, tmdb_server), tmp_path).returncode == 0
+    before = records(store_url)
+    matched = [k for k, r in before.items() if isinstance(r, dict) and isinstance(r.get("tmdb"), dict)
+               and r["tmdb"].get("id") and not set(k) & set(',"')]
+    key, other = matched[0], matched[1]
+    new_id = before[other]["tmdb"]["id"]
+    assert before[key]["tmdb"]["id"] != new_id
+    pins = tmp_path / "pins.csv"
+    with open(pins, "w", newline="") as handle:
+        csv.writer(handle).writerows([("key", "tmdb_id"), (key, new_id)])
+    tmdb_server.reset_counts()
+    done = run(command(store_url, tmdb_server, "--pins", pins), tmp_path)
+    assert done.returncode == 0, done.stderr
+    after = records(store_url)
+    assert after[key]["tmdb"]["id"] == new_id
+    assert tmdb_server.counts()["by_endpoint"].get("movie") == 1, tmdb_server.counts()
+    assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
 
 
 def test_history_keeps_only_the_newest_runs(store_url, tmdb_server, tmp_path):

@@ -334,6 +334,43 @@ def test_rate_limiter_is_shared_by_threads():
     assert time.monotonic() - started >= 0.45  # twelve acquires, eleven gaps
 
 
+def test_rate_limiter_never_sends_more_than_the_rate_in_any_second_across_threads():
+    limiter = RateLimiter(40)
+    sent, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(6):
+            limiter.acquire()
+            with lock:
+                sent.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent.sort()
+    busiest = max(sum(1 for t in sent[i:] if t < start + 1.0) for i, start in enumerate(sent))
+    assert len(sent) == 96
+    assert busiest <= 40  # what the server allows; the limiter itself aims at int(40 * RATE_MARGIN)
+
+
+def test_a_pause_holds_back_the_threads_already_waiting():
+    limiter = RateLimiter(10)
+    limiter.acquire()
+    sent = []
+    threads = [threading.Thread(target=lambda: (limiter.acquire(), sent.append(time.monotonic())))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)  # each is waiting for its turn within the next 0.3 s
+    paused = time.monotonic()
+    limiter.pause(0.6)
+    for thread in threads:
+        thread.join()
+    assert len(sent) == 3 and min(sent) >= paused + 0.6
+
+
 def test_rate_limiter_without_rate_does_not_wait():
     limiter = RateLimiter(0)
     started = time.monotonic()

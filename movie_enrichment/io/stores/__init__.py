@@ -54,11 +54,14 @@ class Selection:
         enrichers: the enrichers of the run.
         mode: a `--reprocess` mode: missing, failed, not_found, stale or all.
         stale_before: with `stale`, an ISO-8601 UTC time; outcomes updated before it are redone.
+        keys: rows selected whatever their outcomes (`--pins`: a pin not yet applied is looked up again in
+            any mode).
     """
 
     enrichers: tuple[str, ...] = ENRICHERS
     mode: str = "missing"
     stale_before: str | None = None
+    keys: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

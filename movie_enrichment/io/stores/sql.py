@@ -193,6 +193,11 @@ class SqlStore(Store):
                 params.append(cutoff)
             else:
                 raise StoreError(f"unknown reprocess mode: {selection.mode}")
+        if len(selection.keys) > MAX_SELECTED_KEYS:
+            return self.TRUE, []  # every row: the selector still decides, row by row
+        if selection.keys:
+            tests.append(f"key IN ({_marks(list(selection.keys))})")
+            params.extend(selection.keys)
         return "(" + " OR ".join(tests) + ")", params
 
     def count(self) -> int:
@@ -325,6 +330,10 @@ class SqlStore(Store):
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+
+# Beyond this many keys named in a selection (SQLite takes 32,766 parameters at most), a store reads every row.
+MAX_SELECTED_KEYS = 10_000
 
 
 def _marks(values: list) -> str:
