@@ -34,7 +34,7 @@ _COMPLETED = (0, 4, 5)  # 4 and 5: completed and written, with failed movies (se
 _LOG_TAIL = 64 * 1024
 _LOG = "run.log"
 _FIGURES = ("movies_selected", "movies_done", "movies_failed", "percent", "requests", "requests_per_second",
-            "throttled_429", "retries", "cache_hits", "elapsed_seconds", "eta_seconds")
+            "throttled_429", "retries", "cache_hits", "elapsed_seconds", "eta_seconds", "tmdb_unreachable")
 
 
 class OptionError(ValueError):
@@ -329,7 +329,8 @@ class Run:
     def progress(self) -> dict:
         """The live figures (a small file read): phase (starting, reading, enriching, writing, done, failed,
         cancelled), movies_selected, movies_done, movies_failed, percent, requests, requests_per_second,
-        throttled_429, retries, cache_hits, elapsed_seconds, eta_seconds, and this run's state."""
+        throttled_429, retries, cache_hits, elapsed_seconds, eta_seconds, tmdb_unreachable (TMDB not answering
+        now), and this run's state."""
         state = self.state
         status = self._status()
         figures = dict(status) if status else {"phase": "starting", **dict.fromkeys(_FIGURES, 0),

@@ -55,7 +55,7 @@ def test_all_lookups_failing_exits_5(small_db, tmp_path, cli):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     argv = args(f"http://127.0.0.1:{port}/3", small_db, "--http_timeout", "2", "--max_failures", "5%",
-                "--report", tmp_path / "r.json")
+                "--report", tmp_path / "r.json", "--tmdb_down_after", "0")
     argv[argv.index("--enrich") + 1] = "metadata,images"  # both enrichers, as a schedule runs them
     done = cli(argv)
     assert done.returncode == EXIT_ALL_FAILED, done.stderr

@@ -57,7 +57,7 @@ def _scenario(kind: str, folder: pathlib.Path) -> Scenario:
         run("A default", "--http_cache", folder / "cache.sqlite")
         server.faults = Faults(error_5xx=1.0)
         run("B debug, failing", "--http_cache", folder / "cache-b.sqlite", "--reprocess", "all",
-            "--http_retries", "1", "--log_level", "DEBUG")
+            "--http_retries", "1", "--log_level", "DEBUG", "--tmdb_down_after", "0")
         server.faults = Faults()
         blocker = folder / "not-a-folder"
         blocker.write_bytes(b"")

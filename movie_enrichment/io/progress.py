@@ -16,7 +16,8 @@ from movie_enrichment.model import NAMESPACE
 
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
 METRICS_NAMESPACE = NAMESPACE  # of the Beam metrics the launcher reads back after a run
-FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits")
+# `unreachable`: 1 while this process finds TMDB down (`tmdb.Outage`), 0 once it answers again.
+FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits", "unreachable")
 # Stages a run has reached, as 0/1 marks beside the counts: the first lookup batch, the database write.
 MARKS = ("enriching", "writing")
 _SPILL_SECONDS = 1.0

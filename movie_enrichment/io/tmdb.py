@@ -4,6 +4,7 @@ import collections
 import dataclasses
 import datetime
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -39,6 +40,10 @@ class TmdbAuthError(TmdbError):
     """TMDB rejected the key: fatal for the run, since every further request would fail the same way."""
 
 
+class _ServerFailing(TmdbError):
+    """No answer, or a 5xx, once the retries were spent: what tells `Outage` that TMDB may be down."""
+
+
 @dataclasses.dataclass(frozen=True)
 class TmdbSettings:
     """Everything a client needs, picklable so that it travels with the DoFns to other processes.
@@ -60,6 +65,9 @@ class TmdbSettings:
     timeout: float = 10.0
     retries: int = 5
     backoff: float = 0.5
+    # Once every request has failed for this long (TMDB down, the network cut), lookups fail without a request
+    # (`Outage`); 0: as soon as it is known.
+    down_after: float = 60.0
     language: str | None = None
     cache_path: str | None = None  # the SQLite file of the response cache; None: no cache
     cache_days: float = 7.0
@@ -153,8 +161,93 @@ class RateLimiter:
             self._next = max(self._next, time.monotonic() + seconds)
 
 
+_LOGGER = logging.getLogger(__name__)
+
+# Requests in a row that failed after their retries, with no answer of any kind between them, before TMDB is
+# taken as down. With 16 in flight, one flaky film cannot reach it; a dead server reaches it within one round.
+DOWN_AFTER_FAILURES = 10
+PROBE_SECONDS = 5.0
+
+
+class Outage:
+    """Whether TMDB answers at all, per API root and process: a circuit breaker, so that a run with TMDB down
+    ends in minutes rather than retrying every movie for hours.
+
+    After DOWN_AFTER_FAILURES requests in a row failed with no answer or a 5xx (each after its retries), TMDB
+    is down: requests wait, and one every PROBE_SECONDS goes out to see whether it is back; an answer of any
+    kind ends the outage and the waiting requests go on. Once it has lasted `down_after` seconds, requests fail
+    at once without being sent (the probe still goes out every PROBE_SECONDS), so the rest of the run's movies
+    fail quickly and a later run retries them.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._in_a_row = 0
+        self._since = 0.0  # when the first failure of the current run of failures was seen
+        self._last_error = ""
+        self._probing = False
+        self._next_probe = 0.0
+        self._gave_up = False
+
+    def before(self, down_after: float) -> bool:
+        """Called before a request: returns whether it is the outage's probe; waits while TMDB is down; raises
+        TmdbError once it has been down for `down_after` seconds."""
+        with self._cond:
+            while self._in_a_row >= DOWN_AFTER_FAILURES:
+                now = time.monotonic()
+                if not self._probing and now >= self._next_probe:
+                    self._probing = True
+                    return True
+                if now - self._since >= down_after:
+                    if not self._gave_up:
+                        self._gave_up = True
+                        _LOGGER.warning("TMDB unreachable for %.0f s: the remaining movies fail without a request "
+                                        "(a later run, or --reprocess failed, retries them)", now - self._since)
+                    raise TmdbError(f"TMDB unreachable for {now - self._since:.0f} s (every request failed; last: "
+                                    f"{self._last_error}): not asked")
+                until_give_up = max(self._since + down_after - now, 0.05)
+                self._cond.wait(until_give_up if self._probing else min(max(self._next_probe - now, 0.05),
+                                                                        until_give_up))
+            return False
+
+    def answered(self, probe: bool) -> None:
+        """TMDB answered (any status but a 5xx): the outage, if any, is over."""
+        with self._cond:
+            if self._in_a_row or probe:
+                if self._in_a_row >= DOWN_AFTER_FAILURES:
+                    _LOGGER.warning("TMDB answers again after %.0f s; the run goes on",
+                                    time.monotonic() - self._since)
+                    progress.add(unreachable=-1)
+                self._in_a_row, self._probing, self._gave_up = 0, False, False
+                self._cond.notify_all()
+
+    def failed(self, probe: bool, error: str) -> None:
+        """No answer, or a 5xx, after the request's retries."""
+        with self._cond:
+            if self._in_a_row == 0:
+                self._since = time.monotonic()
+            self._in_a_row += 1
+            self._last_error = error
+            if self._in_a_row == DOWN_AFTER_FAILURES:
+                progress.add(unreachable=1)
+                _LOGGER.warning("TMDB is not answering: %d requests in a row failed (last: %s); requests wait for "
+                                "it, checked every %.0f s", self._in_a_row, error, PROBE_SECONDS)
+            if probe or self._in_a_row == DOWN_AFTER_FAILURES:
+                self._probing = False
+                self._next_probe = time.monotonic() + PROBE_SECONDS
+            self._cond.notify_all()
+
+    def settle(self, probe: bool) -> None:
+        """The request ended without telling (interrupted): another may probe."""
+        if probe:
+            with self._cond:
+                self._probing = False
+                self._cond.notify_all()
+
+
 _SHARED_LOCK = threading.Lock()
 _LIMITERS: dict[tuple[str, float], RateLimiter] = {}
+_OUTAGES: dict[str, Outage] = {}
 _SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 
 
@@ -162,6 +255,11 @@ def _shared_limiter(base_url: str, rate: float) -> RateLimiter:
     """One limiter per process and API, whatever the number of DoFn instances and threads."""
     with _SHARED_LOCK:
         return _LIMITERS.setdefault((base_url, rate), RateLimiter(rate))
+
+
+def _shared_outage(base_url: str) -> Outage:
+    with _SHARED_LOCK:
+        return _OUTAGES.setdefault(base_url, Outage())
 
 
 def _shared_semaphore(base_url: str, size: int) -> threading.BoundedSemaphore:
@@ -235,6 +333,7 @@ class TmdbClient:
         self._retry: Retry | None = None
         self._limiter = _shared_limiter(settings.base_url, settings.max_requests_per_second)
         self._in_flight = _shared_semaphore(settings.base_url, settings.max_concurrency)
+        self._outage = _shared_outage(settings.base_url)
         self._cache: response_cache.ResponseCache | None = None
         self._key = _key_id(settings)
 
@@ -392,7 +491,26 @@ class TmdbClient:
 
     def _fetch(self, path: str, query: dict[str, Any], cache_key: str | None,
                shrink: Callable[[dict], dict] | None) -> dict | None:
-        """The request itself, with its retries; the answer is cached under `cache_key` when one is given."""
+        """The request itself, with its retries, unless TMDB is down (`Outage`); the answer is cached under
+        `cache_key` when one is given."""
+        outage = self._outage
+        probe = outage.before(self.settings.down_after)
+        try:
+            value = self._attempts(path, query, cache_key, shrink)
+        except _ServerFailing as error:
+            outage.failed(probe, str(error))
+            raise TmdbError(str(error)) from None
+        except TmdbError:
+            outage.answered(probe)
+            raise
+        except BaseException:
+            outage.settle(probe)
+            raise
+        outage.answered(probe)
+        return value
+
+    def _attempts(self, path: str, query: dict[str, Any], cache_key: str | None,
+                  shrink: Callable[[dict], dict] | None) -> dict | None:
         query = dict(query)
         if not self.settings.is_bearer_token:
             query["api_key"] = self.settings.api_key
@@ -421,7 +539,8 @@ class TmdbClient:
                     continue
                 except urllib3.exceptions.HTTPError as error:  # connection, timeout: urllib3's retries are spent
                     self._count_error()
-                    raise TmdbError(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) from None
+                    raise _ServerFailing(redact(f"{type(error).__name__}: {error}", self.settings.api_key)) \
+                        from None
             status = response.status
             self._accepted(status)
             if status == 429:
@@ -438,8 +557,9 @@ class TmdbClient:
                 return None
             if status >= 400:
                 self._count_error()
-                raise TmdbError(redact(f"HTTP {status} from {kind} after retries: {_message(body)}",
-                                       self.settings.api_key))
+                failure = _ServerFailing if status >= 500 else TmdbError
+                raise failure(redact(f"HTTP {status} from {kind} after retries: {_message(body)}",
+                                     self.settings.api_key))
             try:
                 value = orjson.loads(body)
             except orjson.JSONDecodeError:

@@ -161,6 +161,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         api_key=key or "", key_origin=source.describe(), base_url=o.tmdb_base_url.rstrip("/"),
         max_requests_per_second=total_rate / runners.process_count(options) if total_rate else 0.0,
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
+        down_after=o.tmdb_down_after,
         language=o.language,
         cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
         cache_days=o.http_cache_days, cache_max_bytes=int(o.http_cache_max_mb * 1024 * 1024),

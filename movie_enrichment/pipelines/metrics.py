@@ -65,7 +65,8 @@ def progress_counts(counters: dict[str, int]) -> dict[str, int]:
     done = sum(counters.get(f"lookup_{status}", 0) for status in STATUSES) + counters.get("resumed", 0)
     counts = {name: counters.get(name, 0) for name in ("selected", "requests", "retries", "throttled", "cache_hits")}
     counts.update(done=done, failed=counters.get("lookup_failed", 0) + counters.get("resumed_failed", 0),
-                  enriching=int(done > 0 or counts["requests"] > 0), writing=0)
+                  enriching=int(done > 0 or counts["requests"] > 0), writing=0,
+                  unreachable=0)  # the workers' view of TMDB is not among Beam's counters
     return counts
 
 

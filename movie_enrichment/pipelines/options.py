@@ -131,6 +131,11 @@ class EnrichmentOptions(PipelineOptions):
                          help="seconds to wait for a connection and for each read (default 10)")
         api.add_argument("--http_retries", type=int, default=5,
                          help="retries of a request after a network error, 429 or 5xx (default 5)")
+        api.add_argument("--tmdb_down_after", type=_non_negative, default=60.0,
+                         help="once every request has failed for this many seconds (TMDB down, the network cut), "
+                         "the remaining movies fail at once without a request, so the run ends and a later one "
+                         "retries them; until then requests wait, and one every 5 s checks whether TMDB is back "
+                         "(default 60; 0: at once)")
         api.add_argument("--language", default=None, help="TMDB language for texts, e.g. en-US (default: TMDB's)")
 
         api.add_argument("--http_cache", default=None,

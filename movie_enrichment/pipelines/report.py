@@ -89,7 +89,8 @@ class ProgressDisplay:
     def line(self, counts: dict[str, int]) -> str:
         f = self.figures(counts)
         eta = "-" if f["eta_seconds"] is None else _duration(f["eta_seconds"])
-        return (f"movies {f['movies_done']}/{f['movies_selected']} ({f['percent']:.0f}%), "
+        down = "TMDB not answering, requests wait (--tmdb_down_after); " if f["tmdb_unreachable"] else ""
+        return (f"{down}movies {f['movies_done']}/{f['movies_selected']} ({f['percent']:.0f}%), "
                 f"{f['requests_per_second']:.1f} req/s, 429s {f['throttled_429']}, retries {f['retries']}, "
                 f"failures {f['movies_failed']}, cache hits {f['cache_hits']}, "
                 f"elapsed {_duration(f['elapsed_seconds'])}, ETA {eta}")
@@ -112,7 +113,9 @@ class ProgressDisplay:
                     bar.n = counts["done"]
                     bar.set_postfix_str(f"req {counts['requests']}, 429 {counts['throttled']}, "
                                         f"retry {counts['retries']}, fail {counts['failed']}, "
-                                        f"cache {counts['cache_hits']}", refresh=False)
+                                        f"cache {counts['cache_hits']}"
+                                        + (", TMDB not answering" if counts.get("unreachable", 0) > 0 else ""),
+                                        refresh=False)
                     bar.refresh()
                 elif self._mode == "lines" and not stopping and time.monotonic() >= next_line:
                     next_line += self._interval
@@ -136,7 +139,8 @@ def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
             "requests": counts["requests"],
             "requests_per_second": round(counts["requests"] / elapsed, 2) if elapsed > 0 else 0.0,
             "throttled_429": counts["throttled"], "retries": counts["retries"], "cache_hits": counts["cache_hits"],
-            "elapsed_seconds": round(elapsed, 1), "eta_seconds": None if eta is None else round(eta, 1)}
+            "elapsed_seconds": round(elapsed, 1), "eta_seconds": None if eta is None else round(eta, 1),
+            "tmdb_unreachable": counts.get("unreachable", 0) > 0}
 
 
 @dataclasses.dataclass
