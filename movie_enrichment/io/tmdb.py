@@ -44,6 +44,10 @@ class _ServerFailing(TmdbError):
     """No answer, or a 5xx, once the retries were spent: what tells `Outage` that TMDB may be down."""
 
 
+class _Postponed(Exception):
+    """TMDB was found down while this request waited for its turn: it waits with the others instead."""
+
+
 @dataclasses.dataclass(frozen=True)
 class TmdbSettings:
     """Everything a client needs, picklable so that it travels with the DoFns to other processes.
@@ -210,6 +214,9 @@ class Outage:
                                                                         until_give_up))
             return False
 
+    def is_down(self) -> bool:
+        return self._in_a_row >= DOWN_AFTER_FAILURES
+
     def answered(self, probe: bool) -> None:
         """TMDB answered (any status but a 5xx): the outage, if any, is over."""
         with self._cond:
@@ -288,17 +295,22 @@ class _CountingRetry(Retry):
 
     stats: Any = None  # ClientStats, set by the client
     lock: Any = None
+    outage: Any = None  # the client's Outage: once TMDB is down, a request in flight stops retrying
     # urllib3 retries any 413/429/503 that carries Retry-After, whatever status_forcelist says; 429 must come
     # back to TmdbClient.get, whose retry waits for the shared rate limiter.
     RETRY_AFTER_STATUS_CODES = frozenset({503})
 
     def new(self, **kw):
         retry = super().new(**kw)
-        retry.stats, retry.lock = self.stats, self.lock
+        retry.stats, retry.lock, retry.outage = self.stats, self.lock, self.outage
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         # Raises once the retries are spent: that answer is final, and no further attempt is counted.
+        if self.outage is not None and self.outage.is_down():
+            # TMDB is down: this answer is final (the outage's probe decides when to ask again).
+            raise urllib3.exceptions.MaxRetryError(
+                _pool, url, error or urllib3.exceptions.ResponseError("TMDB is down"))
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         if self.stats is not None:
             with self.lock:
@@ -350,7 +362,7 @@ class TmdbClient:
             status=self.settings.retries, backoff_factor=self.settings.backoff, backoff_max=30,
             status_forcelist=_RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True, raise_on_status=False)
-        retry.stats, retry.lock = self.stats, self._lock
+        retry.stats, retry.lock, retry.outage = self.stats, self._lock, self._outage
         headers = {"Accept": "application/json", "User-Agent": "movie-enrichment/0.1"}
         if self.settings.is_bearer_token:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
@@ -494,23 +506,26 @@ class TmdbClient:
         """The request itself, with its retries, unless TMDB is down (`Outage`); the answer is cached under
         `cache_key` when one is given."""
         outage = self._outage
-        probe = outage.before(self.settings.down_after)
-        try:
-            value = self._attempts(path, query, cache_key, shrink)
-        except _ServerFailing as error:
-            outage.failed(probe, str(error))
-            raise TmdbError(str(error)) from None
-        except TmdbError:
+        while True:
+            probe = outage.before(self.settings.down_after)
+            try:
+                value = self._attempts(path, query, cache_key, shrink, probe)
+            except _Postponed:
+                continue  # TMDB was found down while it waited for its turn
+            except _ServerFailing as error:
+                outage.failed(probe, str(error))
+                raise TmdbError(str(error)) from None
+            except TmdbError:
+                outage.answered(probe)
+                raise
+            except BaseException:
+                outage.settle(probe)
+                raise
             outage.answered(probe)
-            raise
-        except BaseException:
-            outage.settle(probe)
-            raise
-        outage.answered(probe)
-        return value
+            return value
 
     def _attempts(self, path: str, query: dict[str, Any], cache_key: str | None,
-                  shrink: Callable[[dict], dict] | None) -> dict | None:
+                  shrink: Callable[[dict], dict] | None, probe: bool = False) -> dict | None:
         query = dict(query)
         if not self.settings.is_bearer_token:
             query["api_key"] = self.settings.api_key
@@ -525,6 +540,8 @@ class TmdbClient:
             retrying = attempt + 1 < attempts
             self._limiter.acquire()
             with self._in_flight:
+                if not probe and self._outage.is_down():
+                    raise _Postponed()
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.by_endpoint[kind] = self.stats.by_endpoint.get(kind, 0) + 1
