@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import apache_beam as beam
+import filelock
 import orjson
 from conftest import API_KEY, DATA, load
 
@@ -139,6 +140,11 @@ def test_the_schedule_examples_run_as_written(tmp_path, tmdb_server):
     assert "TMDB rejected the API key" in (folder / "enrich.log").read_text()
 
     key.write_text(API_KEY + "\n")
+    with filelock.FileLock(str(db) + ".run.lock", timeout=0):  # last night's run still going: exit 3, no mail
+        cron = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=300)
+    assert (cron.returncode, cron.stdout, cron.stderr) == (0, "", "")
+    assert "another run" in (folder / "enrich.log").read_text()
+
     words = [here.get(word, word.replace(README_FOLDER, str(folder))) for word in service[1:]]
     at = words.index("--input") + 2
     words[at:at] = ["--tmdb_base_url", tmdb_server.url]
