@@ -334,7 +334,7 @@ class Run:
         state = self.state
         status = self._status()
         figures = dict(status) if status else {"phase": "starting", **dict.fromkeys(_FIGURES, 0),
-                                               "eta_seconds": None}
+                                               "eta_seconds": None, "tmdb_unreachable": False}
         if state in ENDED and not figures.get("final"):
             figures["phase"] = {"succeeded": "done", "failed": "failed", "cancelled": "cancelled"}[state]
         figures["state"] = state

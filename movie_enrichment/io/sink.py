@@ -466,6 +466,9 @@ class _Replayable:
 # --- The spool: the patches reach the sink through files, and only the files' paths through the runner ---------
 
 _FRAME = struct.Struct("<II")  # a spooled patch: the key's length, the packed patch's length, then both
+# Patches are gathered in memory up to this size, then written in one call: a write per patch released and
+# took back the GIL each time, which a busy process pays for (0.4 s of the S1 profile's samples on that line).
+_SPOOL_BUFFER = 1 << 20
 
 
 class _SpoolPatchesFn(beam.DoFn):
@@ -477,9 +480,10 @@ class _SpoolPatchesFn(beam.DoFn):
         self._spool_dir = spool_dir
         self._path: str | None = None
         self._handle = None
+        self._buffer = bytearray()
 
     def start_bundle(self) -> None:
-        self._path, self._handle = None, None
+        self._path, self._handle, self._buffer = None, None, bytearray()
 
     def process(self, element: tuple[str, dict]) -> None:
         key, patch = element
@@ -489,13 +493,20 @@ class _SpoolPatchesFn(beam.DoFn):
             self._handle = FileSystems.create(self._path, mime_type="application/octet-stream",
                                               compression_type=CompressionTypes.UNCOMPRESSED)
         name, packed = key.encode("utf-8", "surrogatepass"), pack_patch(patch)
-        self._handle.write(_FRAME.pack(len(name), len(packed)) + name + packed)
+        self._buffer += _FRAME.pack(len(name), len(packed))
+        self._buffer += name
+        self._buffer += packed
+        if len(self._buffer) >= _SPOOL_BUFFER:
+            self._handle.write(self._buffer)
+            self._buffer = bytearray()
 
     def finish_bundle(self) -> Iterable[Any]:
         if self._handle is not None:
+            if self._buffer:
+                self._handle.write(self._buffer)
             self._handle.close()
             yield GlobalWindows.windowed_value(self._path)
-        self._path, self._handle = None, None
+        self._path, self._handle, self._buffer = None, None, bytearray()
 
 
 def read_spool(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
