@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark suite in one command: every scenario, side by side with its peers, written to bench/RESULTS.md.
-#   bench/run.sh            the full suite (~12 minutes on 2 cores)
+#   bench/run.sh            the full suite (~50 minutes on 2 cores, most of it the 50,000-movie scenario C)
 #   bench/run.sh --quick    small sizes (~2 minutes), written to bench/out/RESULTS.quick.md
 #   bench/run.sh --only S1,S3   some scenarios only
 # Needs the bench extra (google-api-core for Beam's Enrichment peer, psutil) and, for the profiles and the file
