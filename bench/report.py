@@ -79,8 +79,15 @@ def _peer_rows(rows: list[Row], base: Row | None) -> list[list[Any]]:
         speed = f"{base.best_wall / r.best_wall:.1f}x" if base and r.best_wall and base.returncode == 0 else "—"
         table.append([f"`{r.name}`", r.done if r.done == r.movies else f"{r.done} of {r.movies}", _wall_cell(r),
                       _measured_cell(r), speed, _s(r.cpu), _mib(r.peak_rss), r.requests, f"{r.per_movie:.2f}",
-                      r.throttled, _s(r.server_cpu), f"{r.load:.1f}", r.output_check or r.note])
+                      r.throttled, _s(r.server_cpu), f"{r.load:.1f}", _output_cell(r)])
     return table
+
+
+def _output_cell(r: Row) -> str:
+    """The output check, and for a run kept as the median of interleaved rounds, the rounds' wall times."""
+    if r.output_check and r.note.startswith("median"):
+        return f"{r.output_check}; {r.note}"
+    return r.output_check or r.note
 
 
 PEER_HEADERS = ["run", "movies", "wall s (full job)", "measured wall s", "vs load_once", "CPU s", "peak RSS MiB (tree)",
