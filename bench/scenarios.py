@@ -330,15 +330,6 @@ def scenario_s3(cfg: dict, out: Path, log) -> dict:
     return {"cfg": cfg, "data": _data_info(data), "rows": rows, "profile": prof}
 
 
-def _median_run(rows: list[Row]) -> Row:
-    """The run of median wall time among `rounds` runs of one command, saying what the others took."""
-    ordered = sorted(rows, key=lambda r: r.wall)
-    chosen = ordered[(len(ordered) - 1) // 2]
-    chosen.note = chosen.note or ("median of %d interleaved runs (%s s)" % (
-        len(rows), ", ".join(f"{r.wall:.1f}" for r in rows)))
-    return chosen
-
-
 def scenario_s4(cfg: dict, out: Path, log) -> dict:
     size = cfg["size"]
     if not fileio.available():

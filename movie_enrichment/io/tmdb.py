@@ -197,7 +197,7 @@ class Outage:
         """Called before a request: returns whether it is the outage's probe; waits while TMDB is down; raises
         TmdbError once it has been down for `down_after` seconds."""
         with self._cond:
-            while self._in_a_row >= DOWN_AFTER_FAILURES:
+            while self.is_down():
                 now = time.monotonic()
                 if not self._probing and now >= self._next_probe:
                     self._probing = True
@@ -221,7 +221,7 @@ class Outage:
         """TMDB answered (any status but a 5xx): the outage, if any, is over."""
         with self._cond:
             if self._in_a_row or probe:
-                if self._in_a_row >= DOWN_AFTER_FAILURES:
+                if self.is_down():
                     _LOGGER.warning("TMDB answers again after %.0f s; the run goes on",
                                     time.monotonic() - self._since)
                     progress.add(unreachable=-1)
@@ -235,11 +235,12 @@ class Outage:
                 self._since = time.monotonic()
             self._in_a_row += 1
             self._last_error = error
-            if self._in_a_row == DOWN_AFTER_FAILURES:
+            went_down = self._in_a_row == DOWN_AFTER_FAILURES
+            if went_down:
                 progress.add(unreachable=1)
                 _LOGGER.warning("TMDB is not answering: %d requests in a row failed (last: %s); requests wait for "
                                 "it, checked every %.0f s", self._in_a_row, error, PROBE_SECONDS)
-            if probe or self._in_a_row == DOWN_AFTER_FAILURES:
+            if probe or went_down:
                 self._probing = False
                 self._next_probe = time.monotonic() + PROBE_SECONDS
             self._cond.notify_all()
@@ -514,7 +515,7 @@ class TmdbClient:
                 continue  # TMDB was found down while it waited for its turn
             except _ServerFailing as error:
                 outage.failed(probe, str(error))
-                raise TmdbError(str(error)) from None
+                raise
             except TmdbError:
                 outage.answered(probe)
                 raise
