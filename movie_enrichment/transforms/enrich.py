@@ -27,7 +27,7 @@ from movie_enrichment.model import (
     LookupRequest,
     now_iso,
 )
-from movie_enrichment.transforms import extract, fields, headstart, matching
+from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.selection import checkpoint_answers, fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -137,9 +137,6 @@ class LookupTmdbFn(_ClientDoFn):
         roles = fields.detect_roles((request.record for request in todo), self._field_overrides)
         hits = list(self._pool.map(lambda request: self._lookup(request, roles), todo))
         self._report_requests()
-        for name, delta in headstart.stats().items():  # the requests of the lookups taken from the head start
-            if delta:
-                self._counters["request_errors" if name == "errors" else name].inc(delta)
         if self._store is not None and hits:
             self._store.write_batch(hits)
         for hit in hits:
@@ -169,16 +166,15 @@ class LookupTmdbFn(_ClientDoFn):
             progress.add(done=1)
             return hit
         try:
-            early = headstart.adopt(hit, query)  # the same lookup, begun before the pipeline started
-            return early if early is not None else self._movie.fetch(self._client, hit, query)
+            return self._movie.fetch(self._client, hit, query)
         except TmdbAuthError:
             self._abort.set()  # every other request of the run would be refused the same way
             raise
 
 
 class MovieLookup:
-    """The lookup of one movie, apart from the DoFn, so that a head start (`transforms.headstart`) makes the very
-    same one: `prepare` what it is made from (no request), then `fetch` its answers.
+    """The lookup of one movie, apart from the DoFn: `prepare` what it is made from (no request), then `fetch` its
+    answers.
 
     Args:
         settings: the client's `TmdbSettings`.
