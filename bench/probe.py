@@ -118,7 +118,7 @@ def targets() -> list[tuple]:
 
     from movie_enrichment.io import checkpoints, database, sink
     from movie_enrichment.pipelines import config, launch, report
-    from movie_enrichment.transforms import enrich, selection
+    from movie_enrichment.transforms import enrich, enrichers, selection
 
     return [
         (config, "resolve", "options: parse and check"),
@@ -130,8 +130,9 @@ def targets() -> list[tuple]:
         (database._ReadDatabaseFn, "process", "read: DoFn (read + parse + emit records)"),
         (selection.SelectMoviesFn, "process", "select: SelectMoviesFn (per record)"),
         (enrich.LookupTmdbFn, "process", "lookup: LookupTmdbFn (per batch, HTTP)"),
-        (enrich.EnrichMetadataFn, "process", "metadata: EnrichMetadataFn"),
-        (enrich.EnrichImagesFn, "process", "images: EnrichImagesFn"),
+        # The enrichers are plain classes now (one DoFn calls them); the probes keep their names for the report.
+        (enrichers.MetadataEnricher, "enrich", "metadata: EnrichMetadataFn"),
+        (enrichers.ImagesEnricher, "enrich", "images: EnrichImagesFn"),
         (enrich, "merge_parts", "merge: merge_parts"),
         (sink._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
         (database, "serialize_chunks", "sink: serialize"),

@@ -15,7 +15,6 @@ from movie_enrichment.io import progress
 from movie_enrichment.io.tmdb import TmdbSettings
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
-from movie_enrichment.transforms import enrich
 from movie_enrichment.transforms.selection import Selector
 
 MOVIES = {
@@ -46,7 +45,6 @@ def _counter(result, name: str) -> int:
 
 
 def test_the_whole_graph_enriches_writes_once_and_counts_every_outcome(tmp_path):
-    enrich._CONFIGURATION.clear()
     config = _config(tmp_path)
     p = TestPipeline()
     out = build_pipeline(p, config, client_factory=FakeClient)
@@ -80,7 +78,6 @@ def test_the_whole_graph_enriches_writes_once_and_counts_every_outcome(tmp_path)
 def test_failures_are_listed_and_a_rerun_resumes_them_from_the_checkpoints(tmp_path):
     """The first graph fails every search (503s): the failures are listed after the database is written; the
     lookups were checkpointed, so a second graph on the same files makes no request for them."""
-    enrich._CONFIGURATION.clear()
     config = _config(tmp_path, selector=Selector(enrichers=("metadata",)))
     p = TestPipeline()
     build_pipeline(p, config, client_factory=lambda settings: FakeClient(settings, fail_search=True))
@@ -120,7 +117,6 @@ def _timeless(value):
 
 def _run_v1(folder, checkpoints=None):
     """The graph over V1_MOVIES, with `checkpoints` copied in as the checkpoint folder: (result, written file)."""
-    enrich._CONFIGURATION.clear()
     folder.mkdir()
     if checkpoints is not None:
         shutil.copytree(checkpoints, folder / "checkpoints")

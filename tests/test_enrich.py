@@ -1,23 +1,20 @@
 """The enrichment DoFns with a fake TMDB client, and the EnrichMovies transform under TestPipeline."""
 
+import copy
+
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from fakes import FakeClient
 
-from movie_enrichment.io.tmdb import TmdbAuthError, TmdbSettings
+from movie_enrichment.io.tmdb import TmdbAuthError, TmdbError, TmdbSettings
 from movie_enrichment.model import EnrichedPart, Failure, LookupRequest
 from movie_enrichment.transforms import enrich
-from movie_enrichment.transforms.enrich import EnrichImagesFn, EnrichMetadataFn, EnrichMovies, LookupTmdbFn
+from movie_enrichment.transforms.enrich import EnrichMovies, LookupTmdbFn
+from movie_enrichment.transforms.enrichers import EnrichPartsFn, ImagesEnricher, MetadataEnricher
 
 SETTINGS = TmdbSettings(api_key="secret-key-123", base_url="http://fake.invalid/3")
-
-
-@pytest.fixture(autouse=True)
-def fresh_configuration():
-    enrich._CONFIGURATION.clear()
-    yield
 
 
 def lookup(batch, client=None, **client_kwargs):
@@ -99,27 +96,52 @@ def test_a_checkpoint_of_another_version_of_the_record_is_not_used():
     assert list(enrich._with_checkpoint(("Gone", {"movie": [], "resumed": [hit]}))) == []
 
 
-def test_metadata_fn_builds_the_contract_block():
+def test_metadata_enricher_builds_the_contract_block():
     hit = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata",))])["Psycho"]
-    fn = EnrichMetadataFn()
-    fn.setup()
-    [(key, part)] = list(fn.process(("Psycho", hit)))
-    assert key == "Psycho" and isinstance(part, EnrichedPart) and part.field == "tmdb"
+    part = MetadataEnricher().enrich("Psycho", hit)
+    assert isinstance(part, EnrichedPart) and part.field == "tmdb"
     assert part.value["directors"] == ["Alfred Hitchcock"]
     assert part.value["cast"] == [{"name": "Anthony Perkins", "character": "Norman Bates"}]
     assert part.outcome["status"] == "ok" and part.outcome["match_score"] == 1.0
 
 
-def test_images_fn_fetches_configuration_once_per_process():
+def test_images_enricher_builds_urls_from_the_image_base():
     hit = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("images",))])["Psycho"]
+    part = ImagesEnricher(lambda: "https://image.tmdb.org/t/p/", "w342").enrich("Psycho", hit)
+    assert part.field == "images" and part.outcome["status"] == "ok"
+    assert part.value["poster"] == "https://image.tmdb.org/t/p/w342/p539.jpg"
+    assert part.value["posters"][1] == "https://image.tmdb.org/t/p/w342/alt539.jpg"
+
+
+def test_images_enricher_without_configuration_fails_the_images_only():
+    hit = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("images",))])["Psycho"]
+
+    def down():
+        raise TmdbError("HTTP 503 from configuration")
+
+    part = ImagesEnricher(down).enrich("Psycho", hit)
+    assert (part.value, part.outcome["status"]) == (None, "failed")
+    assert part.outcome["error"] == "configuration: HTTP 503 from configuration"
+
+
+def test_the_enrich_fn_runs_the_needed_enrichers_and_fetches_configuration_once_per_process():
+    hits = lookup([("Psycho", {"title": "Psycho", "year": 1960}, ("metadata", "images")),
+                   ("Images only", {"title": "Psycho", "year": 1960}, ("images",))])
     client = FakeClient(SETTINGS)
-    fn = EnrichImagesFn(SETTINGS, client_factory=lambda _settings: client)
+    fn = EnrichPartsFn(SETTINGS, ("images", "metadata"), client_factory=lambda _settings: client)
+    again = copy.copy(fn)  # a second copy of the same DoFn in this process, as a runner makes them
     fn.setup()
-    parts = [list(fn.process(("Psycho", hit)))[0][1] for _ in range(3)]
-    fn.teardown()
+    again.setup()
+    try:
+        out = [list(f.process((key, hits[key]))) for f in (fn, again) for key in ("Psycho", "Images only")]
+    finally:
+        fn.teardown()
+        again.teardown()
     assert [c[0] for c in client.calls] == ["configuration"]
-    assert parts[0].value["poster"] == "https://image.tmdb.org/t/p/w500/p539.jpg"
-    assert parts[0].value["posters"][1] == "https://image.tmdb.org/t/p/w500/alt539.jpg"
+    [(key, parts)] = out[0]
+    assert key == "Psycho" and [p.enricher for p in parts] == ["metadata", "images"]
+    assert [p.enricher for p in out[1][0][1]] == ["images"]
+    assert out[0][0][1][1].value["poster"] == "https://image.tmdb.org/t/p/w500/p539.jpg"
 
 
 def test_a_failure_never_erases_an_earlier_success():
