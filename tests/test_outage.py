@@ -8,7 +8,6 @@ import orjson
 import pytest
 from conftest import API_KEY, load
 
-from movie_enrichment.io import tmdb
 from movie_enrichment.io.tmdb import DOWN_AFTER_FAILURES, Outage, TmdbError
 from movie_enrichment.pipelines.errors import EXIT_ALL_FAILED, EXIT_SOME_FAILED
 from movie_enrichment.testing import synthetic
@@ -33,9 +32,8 @@ def test_failures_below_the_threshold_or_broken_by_an_answer_hold_nothing_back()
     assert outage.before(0) is False
 
 
-def test_once_down_one_probe_goes_out_and_the_rest_fail_at_once_past_down_after(monkeypatch):
-    monkeypatch.setattr(tmdb, "PROBE_SECONDS", 30.0)
-    outage = Outage()
+def test_once_down_one_probe_goes_out_and_the_rest_fail_at_once_past_down_after():
+    outage = Outage(probe_seconds=30.0)
     down(outage)
     with pytest.raises(TmdbError, match=r"TMDB unreachable for \d+ s \(every request failed; last: HTTP 503"):
         outage.before(0)
@@ -48,9 +46,8 @@ def test_once_down_one_probe_goes_out_and_the_rest_fail_at_once_past_down_after(
     assert outage.before(0) is False
 
 
-def test_requests_wait_while_down_and_go_on_when_tmdb_answers(monkeypatch):
-    monkeypatch.setattr(tmdb, "PROBE_SECONDS", 30.0)
-    outage = Outage()
+def test_requests_wait_while_down_and_go_on_when_tmdb_answers():
+    outage = Outage(probe_seconds=30.0)
     down(outage)
     went = []
     waiting = [threading.Thread(target=lambda: went.append(outage.before(60))) for _ in range(4)]

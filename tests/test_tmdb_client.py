@@ -14,12 +14,12 @@ import pytest
 
 from movie_enrichment.io.tmdb import (
     APPEND_FOR,
-    RateLimiter,
     TmdbAuthError,
     TmdbClient,
     TmdbError,
     TmdbSettings,
     redact,
+    state,
 )
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "tmdb"
@@ -115,12 +115,19 @@ class FakeTmdb:
         kw.setdefault("backoff", 0)
         kw.setdefault("timeout", 5.0)
         kw.setdefault("max_requests_per_second", 1000)
+        kw.setdefault("budget_dir", None)  # no budget file shared with other processes
         return TmdbSettings(api_key=api_key, base_url=self.base_url, **kw)
 
     def close(self):
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    # A new fake server may get the port of an earlier one, whose key verdict or Retry-After would still hold.
+    state.forget_process_state()
 
 
 @pytest.fixture
@@ -195,18 +202,38 @@ def test_get_before_open_is_refused():
 # --- Retries ----------------------------------------------------------------------------------------
 
 
-def test_429_with_retry_after_is_waited_for_then_succeeds(tmdb):
+def test_429_with_retry_after_is_retried_then_succeeds(tmdb):
     body_429 = json.dumps(json.loads(fixture_bytes("tmdb_error_429_rate_limit.json"))["body"]).encode()
-    tmdb.script = [respond(429, body_429, {"Retry-After": "1"}), respond(200, {"id": 550})]
-    started = time.monotonic()
+    tmdb.script = [respond(429, body_429, {"Retry-After": "0.05"}), respond(200, {"id": 550})]
     with TmdbClient(tmdb.settings(retries=2, backoff=0)) as client:
         assert client.get("/movie/550") == {"id": 550}
-    elapsed = time.monotonic() - started
-    assert elapsed >= 0.9, "Retry-After: 1 was not honoured"
     assert len(tmdb.requests) == 2
-    assert client.stats.retries >= 1
-    assert client.stats.throttled == 1
-    assert client.stats.errors == 0
+    assert (client.stats.requests, client.stats.retries, client.stats.throttled, client.stats.errors) == (2, 1, 1, 0)
+
+
+def test_429_is_retried_after_its_retry_after_and_slows_the_process(tmdb):
+    tmdb.script = [respond(429, {"status_code": 25}, {"Retry-After": "7"}), respond(429, {"status_code": 25}),
+                   respond(200, {"id": 550})]
+    with TmdbClient(tmdb.settings(retries=2, backoff=0)) as client:
+        limits = client._limits  # pylint: disable=protected-access
+        waited = []
+        limits.sleep = waited.append
+        assert client.get("/movie/550") == {"id": 550}
+        assert waited == [7.0, 1.0]  # its Retry-After; without one, at least a second
+        assert limits.throttle.cuts == 1 and limits.throttle.rate(time.monotonic()) < 1000
+    assert client.stats.throttled == 2 and client.stats.retries == 2 and client.stats.errors == 0
+
+
+def test_urllib3_retries_of_5xx_pass_the_rate_limiter_too(tmdb):
+    tmdb.script = [respond(503, {}), respond(502, {}), respond(200, {"id": 550})]
+    with TmdbClient(tmdb.settings(retries=2, backoff=0)) as client:
+        limits = client._limits  # pylint: disable=protected-access
+        slots = []
+        limits.rate_slot = lambda: slots.append(len(tmdb.requests))
+        assert client.get("/movie/550") == {"id": 550}
+    # A slot before each attempt, taken when the attempts before it had been answered.
+    assert slots == [0, 1, 2] and len(tmdb.requests) == 3
+    assert (client.stats.requests, client.stats.retries) == (3, 2)
 
 
 def test_persistent_503_is_an_error_after_the_retries(tmdb):
@@ -313,70 +340,6 @@ def test_http_error_message_does_not_echo_the_key(tmdb):
 
 
 # --- Rate limit and calls ---------------------------------------------------------------------------
-
-
-def test_rate_limiter_spaces_acquires_evenly():
-    limiter = RateLimiter(20)
-    started = time.monotonic()
-    for _ in range(11):
-        limiter.acquire()
-    assert time.monotonic() - started >= 0.45  # ten gaps of 1/20 s; a generous lower bound
-
-
-def test_rate_limiter_is_shared_by_threads():
-    limiter = RateLimiter(20)
-    started = time.monotonic()
-    threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(3)]) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert time.monotonic() - started >= 0.45  # twelve acquires, eleven gaps
-
-
-def test_rate_limiter_never_sends_more_than_the_rate_in_any_second_across_threads():
-    limiter = RateLimiter(40)
-    sent, lock = [], threading.Lock()
-
-    def worker():
-        for _ in range(6):
-            limiter.acquire()
-            with lock:
-                sent.append(time.monotonic())
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    sent.sort()
-    busiest = max(sum(1 for t in sent[i:] if t < start + 1.0) for i, start in enumerate(sent))
-    assert len(sent) == 96
-    assert busiest <= 40  # what the server allows; the limiter itself aims at int(40 * RATE_MARGIN)
-
-
-def test_a_pause_holds_back_the_threads_already_waiting():
-    limiter = RateLimiter(10)
-    limiter.acquire()
-    sent = []
-    threads = [threading.Thread(target=lambda: (limiter.acquire(), sent.append(time.monotonic())))
-               for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.05)  # each is waiting for its turn within the next 0.3 s
-    paused = time.monotonic()
-    limiter.pause(0.6)
-    for thread in threads:
-        thread.join()
-    assert len(sent) == 3 and min(sent) >= paused + 0.6
-
-
-def test_rate_limiter_without_rate_does_not_wait():
-    limiter = RateLimiter(0)
-    started = time.monotonic()
-    for _ in range(100):
-        limiter.acquire()
-    assert time.monotonic() - started < 0.2
 
 
 def test_movie_details_sends_append_to_response_and_image_languages(tmdb):
