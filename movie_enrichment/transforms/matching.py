@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -11,19 +10,10 @@ from collections.abc import Callable
 from movie_enrichment.model import AMBIGUOUS as STATUS_AMBIGUOUS
 from movie_enrichment.model import NOT_FOUND as STATUS_NOT_FOUND
 from movie_enrichment.model import OK as STATUS_OK
-from movie_enrichment.transforms import fields
+from movie_enrichment.transforms import fields, scoring
+from movie_enrichment.transforms.scoring import title_similarity
 
-# --- Scoring knobs (all scores are in [0, 1]) -------------------------------------------------
-# A candidate whose best title similarity is below this is not the same film, whatever its year.
-TITLE_MIN_SIMILARITY = 0.8
-# Non-exact titles: the difflib dissimilarity is multiplied by this, so a raw ratio must reach
-# ~0.934 to survive.  "Aliens" vs "Alien" (ratio 0.91) must fail, "Shawshank Redemtion" (0.98) pass.
-TITLE_DISSIMILARITY_WEIGHT = 3.0
-# Year agreement multiplies the title similarity.  One year off is the usual festival-vs-release
-# gap; three or more is usually a remake, so it pushes an exact title below MIN_SCORE.
-YEAR_FACTORS = {0: 1.0, 1: 0.95, 2: 0.85}
-YEAR_FAR_FACTOR = 0.45
-YEAR_MISSING_ON_CANDIDATE = 0.8  # TMDB entries without a date are mostly stubs/unreleased
+# --- Decisions (scores are in [0, 1]; the signals and their weights are `scoring.SIGNALS`) ----------------------
 # A winner below this is rejected (not_found) rather than guessed.
 MIN_SCORE = 0.6
 # Director verification (details calls) happens when the best is below CONFIDENT_SCORE, or when
@@ -31,15 +21,8 @@ MIN_SCORE = 0.6
 CONFIDENT_SCORE = 0.9
 DIRECTOR_CHECK_MARGIN = 0.1
 MAX_DETAIL_CHECKS = 3
-# A confirmed director makes the identity near-certain, so a year discrepancy is forgiven down to
-# this factor; a known different director halves the score.
-DIRECTOR_MATCH_YEAR_FLOOR = 0.9
-DIRECTOR_MISMATCH_FACTOR = 0.5
-# Candidates whose evidence scores differ by no more than this are "equal evidence": ambiguous.
+# Candidates whose scores differ by no more than this are "equal evidence": ambiguous.
 TIE_EPSILON = 1e-6
-# Popularity only orders candidates with different evidence; it is bounded far below any real
-# evidence gap and is never consulted for the tie (ambiguity) decision.
-POPULARITY_WEIGHT = 0.001
 
 _ARTICLES_RE = r"the|an|a|les|le|la|l'|der|die|das|el|il"
 _TRAILING_ARTICLE = re.compile(rf"^(?P<body>.+?),\s*(?P<article>{_ARTICLES_RE})\s*$", re.IGNORECASE)
@@ -48,10 +31,6 @@ _TRAILING_YEAR = re.compile(r"^(?P<body>.+?)\s*\((?P<year>\d{4})\)\s*$")
 _LEADING_ARTICLES = frozenset({"the", "a", "an", "les", "le", "la", "l", "der", "die", "das", "el", "il"})
 # Letters that NFKD does not decompose but that people type without the diacritic.
 _LETTER_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
-# Roman numerals that mark sequels ("i", "v", "x" excluded: they are also words/letters in titles).
-_ROMAN_NUMERALS = frozenset(
-    "ii iii iv vi vii viii ix xi xii xiii xiv xv xvi xvii xviii xix xx".split()
-)
 
 
 class InvalidRecord(ValueError):
@@ -240,30 +219,6 @@ def _retry_query(query: str) -> str | None:
     return variant if variant and variant != query else None
 
 
-def _number_tokens(normalized: str) -> list[str]:
-    digits = re.findall(r"\d+", normalized)
-    romans = [t for t in normalized.split() if t in _ROMAN_NUMERALS]
-    return digits + romans
-
-
-def title_similarity(a: str, b: str) -> float:
-    """Similarity of two normalize_title() keys in [0, 1], harsh on anything but near-identity."""
-    if a == b or a.replace(" ", "") == b.replace(" ", ""):  # "spider man" == "spiderman"
-        return 1.0
-    if _number_tokens(a) != _number_tokens(b):  # "300" vs "3000", "Rocky II" vs "Rocky III"
-        return 0.0
-    ratio = difflib.SequenceMatcher(None, a, b).ratio()
-    return max(0.0, 1.0 - TITLE_DISSIMILARITY_WEIGHT * (1.0 - ratio))
-
-
-def _year_factor(wanted: int | None, year: int | None) -> float:
-    if wanted is None:
-        return 1.0  # neutral: remakes then tie, which is what we want to detect
-    if year is None:
-        return YEAR_MISSING_ON_CANDIDATE
-    return YEAR_FACTORS.get(abs(wanted - year), YEAR_FAR_FACTOR)
-
-
 # --- Directors --------------------------------------------------------------------------------
 
 
@@ -303,28 +258,41 @@ def _director_agrees(wanted: tuple[str, ...], body: dict) -> bool | None:
 
 @dataclasses.dataclass
 class _Candidate:
+    """A search result as a candidate: what TMDB says of it, the facts measured on it and its `scoring.Score`."""
+
+    q: MovieQuery
     tmdb_id: int
     title: str
-    year: int | None
     popularity: float
-    title_sim: float
-    year_factor: float
+    facts: scoring.Facts
     poster_path: str | None = None
-    director_agrees: bool | None = None
     details: dict | None = None
+    score: scoring.Score = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.score = scoring.score(self.q, self.facts)
+
+    @property
+    def year(self) -> int | None:
+        return self.facts.year
 
     @property
     def evidence(self) -> float:
-        year_factor = self.year_factor
-        if self.director_agrees is True:
-            year_factor = max(year_factor, DIRECTOR_MATCH_YEAR_FLOOR)
-        penalty = DIRECTOR_MISMATCH_FACTOR if self.director_agrees is False else 1.0
-        return self.title_sim * year_factor * penalty
+        return self.score.value
+
+    @property
+    def title_sim(self) -> float:
+        return self.score.factor("title")
 
     @property
     def rank(self) -> float:
-        # Bounded tiny bonus: orders only candidates whose evidence already differs.
-        return self.evidence + POPULARITY_WEIGHT * self.popularity / (self.popularity + 50.0)
+        return self.score.value + scoring.POPULARITY.bonus(self.popularity)
+
+    def check_director(self, body: dict) -> None:
+        """Takes the candidate's details: its directors against the record's, and the score again."""
+        self.details = body
+        self.facts.director_agrees = _director_agrees(self.q.directors, body)
+        self.score = scoring.score(self.q, self.facts)
 
     def label(self) -> str:
         return f"'{self.title}' ({self.year or '?'}) #{self.tmdb_id}"
@@ -340,29 +308,33 @@ def _candidate_year(movie: dict) -> int | None:
     return _parse_year(date) if isinstance(date, str) else None
 
 
-def _score_candidate(q: MovieQuery, wanted_titles: list[str], movie: dict) -> _Candidate | None:
+def _score_candidate(q: MovieQuery, wanted: tuple[str, str | None], movie: dict) -> _Candidate | None:
     tmdb_id = _positive_int(movie.get("id"))
     if tmdb_id is None:
         return None
     titles = [t for t in (movie.get("title"), movie.get("original_title")) if isinstance(t, str) and t]
     if not titles:
         return None
-    year = _candidate_year(movie)
+    keys = [normalize_title(t) for t in titles]
+    title, original = wanted
     popularity = movie.get("popularity")
     poster = movie.get("poster_path")
+    facts = scoring.Facts(
+        year=_candidate_year(movie),
+        title_similarity=max(title_similarity(title, key) for key in keys),
+        original_title_similarity=max(title_similarity(original, key) for key in keys) if original else None)
     return _Candidate(
+        q=q,
         tmdb_id=tmdb_id,
         title=titles[0],
-        year=year,
         popularity=float(popularity) if isinstance(popularity, (int, float)) and popularity > 0 else 0.0,
-        title_sim=max(title_similarity(w, normalize_title(t)) for t in titles for w in wanted_titles),
-        year_factor=_year_factor(q.year, year),
+        facts=facts,
         poster_path=poster if isinstance(poster, str) and poster else None,
     )
 
 
 def _score_all(q: MovieQuery, results: list[dict]) -> list[_Candidate]:
-    wanted = [normalize_title(t) for t in (q.title, q.original_title) if t]
+    wanted = (normalize_title(q.title), normalize_title(q.original_title) if q.original_title else None)
     scored: dict[int, _Candidate] = {}
     for movie in results:
         candidate = _score_candidate(q, wanted, movie) if isinstance(movie, dict) else None
@@ -410,12 +382,12 @@ def match_movie(
     `search(query)` searches by title; `search(query, year)` filters by release year (used only when the
     first search filled a whole page without a usable candidate)."""
     if q.tmdb_id is not None:
-        return MatchResult(STATUS_OK, q.tmdb_id, 1.0, None, None, 0)
+        return MatchResult(STATUS_OK, q.tmdb_id, scoring.ID_AGREES.value, None, None, 0)
     api = _CountingApi(search, find_by_imdb, details)
     if q.imdb_id is not None:
         found = _single_movie_id(api.find_by_imdb(q.imdb_id))
         if found is not None:
-            return MatchResult(STATUS_OK, found, 1.0, None, None, api.requests)
+            return MatchResult(STATUS_OK, found, scoring.ID_AGREES.value, None, None, api.requests)
     return _match_by_search(q, api)
 
 
@@ -464,11 +436,11 @@ class _Searches:
 
     def has_title(self) -> bool:
         """Some result is the same film title (whatever its year)."""
-        return any(c.title_sim >= TITLE_MIN_SIMILARITY for c in _score_all(self._q, self.results))
+        return any(c.title_sim >= scoring.TITLE.minimum for c in _score_all(self._q, self.results))
 
     def has_year(self) -> bool:
         """Some result is the same title within a year of the wanted one."""
-        return any(c.title_sim >= TITLE_MIN_SIMILARITY and c.year_factor >= YEAR_FACTORS[1]
+        return any(c.title_sim >= scoring.TITLE.minimum and c.score.factor("year") >= scoring.YEAR.apart[1]
                    for c in _score_all(self._q, self.results))
 
 
@@ -499,9 +471,9 @@ def _match_by_search(q: MovieQuery, api: _CountingApi) -> MatchResult:
         searched = " and ".join(searches.labels)
         return _not_found(f"search for {searched} returned no results", api, searches)
     candidates = _ranked(_score_all(q, results))
-    plausible = [c for c in candidates if c.title_sim >= TITLE_MIN_SIMILARITY]
+    plausible = [c for c in candidates if c.title_sim >= scoring.TITLE.minimum]
     if not plausible:
-        review = [c.for_review(f"title similarity {c.title_sim:.2f} is below {TITLE_MIN_SIMILARITY:.2f}")
+        review = [c.for_review(f"title similarity {c.title_sim:.2f} is below {scoring.TITLE.minimum:.2f}")
                   for c in sorted(candidates, key=lambda c: -c.title_sim)[:REVIEW_CANDIDATES]]
         return _not_found(_no_title_reason(q, candidates), api, searches, review)
     if q.directors and _needs_director_check(plausible):
@@ -539,17 +511,16 @@ def _check_directors(q: MovieQuery, plausible: list[_Candidate], api: _CountingA
         if not isinstance(body, dict):
             gone.add(candidate.tmdb_id)  # deleted/merged on TMDB: it cannot be enriched anyway
             continue
-        candidate.details = body
-        candidate.director_agrees = _director_agrees(q.directors, body)
+        candidate.check_director(body)
     return [c for c in plausible if c.tmdb_id not in gone]
 
 
 def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches: _Searches) -> MatchResult:
     winner = ranked[0]
     if winner.evidence < MIN_SCORE:
-        review = [c.for_review(f"scored {c.evidence:.2f}, below {MIN_SCORE:.2f}{_why_low(q, c)}")
+        review = [c.for_review(f"scored {c.evidence:.2f}, below {MIN_SCORE:.2f}{c.score.why()}")
                   for c in ranked[:REVIEW_CANDIDATES]]
-        return _not_found(f"best candidate {winner.label()} scored {winner.evidence:.2f}{_why_low(q, winner)}",
+        return _not_found(f"best candidate {winner.label()} scored {winner.evidence:.2f}{winner.score.why()}",
                           api, searches, review)
     tied = [c for c in ranked if abs(c.evidence - winner.evidence) <= TIE_EPSILON]
     if len(tied) > 1:
@@ -560,22 +531,9 @@ def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches
                        (), tuple(searches.labels))
 
 
-def _why_low(q: MovieQuery, candidate: _Candidate) -> str:
-    parts = []
-    if q.year is not None and candidate.year_factor < 1.0:
-        parts.append(f"year {candidate.year or 'unknown'} vs {q.year}")
-    if candidate.director_agrees is False:
-        parts.append("different director")
-    if candidate.title_sim < 1.0:
-        parts.append(f"title similarity {candidate.title_sim:.2f}")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
 def _why_tied(q: MovieQuery, candidate: _Candidate, tied: list[_Candidate]) -> str:
     others = ", ".join(f"#{c.tmdb_id}" for c in tied if c is not candidate)
-    missing = [name for name, known in (("year", q.year is not None), ("director", bool(q.directors))) if not known]
-    if candidate.director_agrees is None and q.directors:
-        missing.append("director on TMDB")
+    missing = candidate.score.unknowns()
     hint = f"; the record has no {' or '.join(missing)} to tell them apart" if missing else ""
     return f"scored {candidate.evidence:.2f}, the same as {others}{hint}"
 
