@@ -105,6 +105,22 @@ def test_remakes_and_same_title_films(server, record, tmdb_id):
     assert (result.status, result.tmdb_id) == (matching.STATUS_OK, tmdb_id), result.reason
 
 
+@pytest.mark.parametrize("record, tmdb_id", [
+    ({"Title": "Unknown", "Year": 2011, "Director": "Jaume Collet-Serra", "IMDb ID": "tt1401152"}, 48138),
+    ({"Title": "Unknown", "Year": 2011, "Director": "Jaume Collet-Serra"}, 48138),
+    ({"Title": "Unknown", "Year": 2006, "Director": "Simon Brand"}, 13507),
+    ({"Title": "Unknown", "Director": "Simon Brand"}, 13507),  # the director alone tells the two apart
+])
+def test_a_film_titled_like_a_placeholder_is_matched(server, record, tmdb_id):
+    result = match(server, record)
+    assert (result.status, result.tmdb_id) == (matching.STATUS_OK, tmdb_id), result.reason
+
+
+def test_a_placeholder_title_alone_is_invalid(server):
+    with pytest.raises(matching.InvalidRecord, match="'Unknown', an unknown"):
+        match(server, {"Title": "Unknown", "Notes": "TBA"})
+
+
 def test_title_without_its_leading_article(server):
     result = match(server, {"Title": "The Martian Child", "Year": 2007})
     assert (result.status, result.tmdb_id, result.requests) == (matching.STATUS_OK, 910004, 2)

@@ -146,6 +146,18 @@ def test_record_title_fallbacks():
     assert query_from_record("k", {"title": "  The   Thing "}).title == "The Thing"
 
 
+@pytest.mark.parametrize("record", [
+    {"title": "Unknown", "year": 2011},
+    {"title": "Unknown", "director": "Jaume Collet-Serra"},
+    {"title": "Unknown", "imdb_id": "tt1401152"},
+    {"title": "Unknown", "tmdb_id": 48138},
+    {"title": "  untitled ", "year": 1999},
+])
+def test_a_placeholder_title_with_something_else_to_go_on_is_looked_up(record):
+    query = query_from_record("k", record)
+    assert query.title == " ".join(record["title"].split())
+
+
 @pytest.mark.parametrize("key, record, reason", [
     ("k", ["Alien"], "not an object (got list)"),
     ("k", 12.5, "not an object (got float)"),
@@ -156,6 +168,9 @@ def test_record_title_fallbacks():
     ("k", {"title": 12.5}, "title is a float"),
     ("k", {"title": ["Alien"]}, "title is a list"),
     ("k", {"title": True}, "title is a boolean"),
+    ("k", {"title": "Unknown"}, "title is 'Unknown', an unknown"),  # a placeholder and nothing else to go on
+    ("k", {"title": "TBA", "note": "2011"}, "title is 'TBA', an unknown"),
+    ("k", {"title": "N/A", "year": 2011}, "title is 'N/A', an unknown"),  # a marker, never a film's title
     ("k", {"title": None, "name": "Alien"}, "title is null"),  # an explicit bad title is not papered over
     ("", {"year": 1999}, "no title field"),
     ("  ", {"year": 1999}, "no title field"),
@@ -428,3 +443,30 @@ def test_malformed_search_entries_are_ignored():
     results = [{"title": "No id"}, "junk", movie(603, "The Matrix", "1999-03-31"), movie(603, "The Matrix", "1999")]
     result = FakeTmdb(searches={"The Matrix": results}).match(q("The Matrix", 1999))
     assert (result.status, result.tmdb_id) == (STATUS_OK, 603)
+
+
+# --- The signals table: one score, its explanation from the same terms ------------------------------------------
+
+
+def test_score_and_explanation_come_from_the_same_signals():
+    from movie_enrichment.transforms import scoring
+
+    q = MovieQuery("The Thing", 1982, ("John Carpenter",), None, None)
+    far = scoring.score(q, scoring.Facts(year=2011, title_similarity=1.0, director_agrees=False))
+    assert [t.signal for t in far.terms] == ["year", "director", "title"]
+    assert far.value == scoring.YEAR.far * scoring.DIRECTOR.mismatch
+    assert far.why() == " (year 2011 vs 1982, different director)"
+    agreed = scoring.score(q, scoring.Facts(year=1983, title_similarity=0.9, director_agrees=True))
+    assert agreed.value == scoring.YEAR.apart[1] * 0.9 and agreed.why() == " (year 1983 vs 1982, title similarity 0.90)"
+    floor = scoring.score(q, scoring.Facts(year=1990, title_similarity=1.0, director_agrees=True))
+    assert floor.value == scoring.YEAR.director_floor, "a director who agrees forgives the year"
+    bare = MovieQuery("Hamlet", None, (), None, None)
+    assert scoring.score(bare, scoring.Facts(year=1990, title_similarity=1.0)).unknowns() == ["year", "director"]
+
+
+def test_the_original_title_competes_with_the_title():
+    from movie_enrichment.transforms import scoring
+
+    q = MovieQuery("Seventh Seal", 1957, (), None, None, original_title="Det sjunde inseglet")
+    best = scoring.score(q, scoring.Facts(year=1957, title_similarity=0.5, original_title_similarity=1.0))
+    assert best.value == 1.0 and best.why() == "" and best.factor("title") == 1.0

@@ -37,6 +37,19 @@ class InvalidRecord(ValueError):
     """A record that cannot be matched; the message is the one-line reason."""
 
 
+# Titles that stand for a missing one in most tables but are also real films' titles ("Unknown", 2006 and 2011):
+# missing only when the record has nothing else to go on (no year, director or id).
+PLACEHOLDER_TITLES = frozenset({"unknown", "untitled", "tba", "tbd", "none", "not available"})
+
+
+class _PlaceholderTitle(InvalidRecord):
+    """A title such as "Unknown": the record is invalid unless something else tells its film (see query_from_record)."""
+
+    def __init__(self, message: str, title: str):
+        super().__init__(message)
+        self.title = title
+
+
 @dataclasses.dataclass(frozen=True)
 class MovieQuery:
     """What a record tells us about its movie, normalised."""
@@ -89,16 +102,25 @@ def query_from_record(key: str, record: object, roles: fields.Roles = fields.DEF
     """
     if not isinstance(record, dict):
         raise InvalidRecord(f"record is not an object (got {type(record).__name__})")
-    title, title_year = _split_trailing_year(_clean_title(_raw_title(key, record, roles)))
     year = roles.value(fields.YEAR, record)[1]
+    directors = roles.value(fields.DIRECTORS, record)[1] or ()
+    tmdb_id = roles.value(fields.TMDB_ID, record)[1] or _previous_id(record)
+    imdb_id = roles.value(fields.IMDB_ID, record)[1]
+    try:
+        raw = _raw_title(key, record, roles)
+    except _PlaceholderTitle as placeholder:
+        if year is None and not directors and tmdb_id is None and imdb_id is None:
+            raise
+        raw = placeholder.title  # "Unknown" (2011, Jaume Collet-Serra) is a film to look up
+    title, title_year = _split_trailing_year(_clean_title(raw))
     original = roles.value(fields.ORIGINAL_TITLE, record)[1]
     original = _clean_title(original) if original else None
     return MovieQuery(
         title=title,
         year=year if year is not None else title_year,
-        directors=roles.value(fields.DIRECTORS, record)[1] or (),
-        tmdb_id=roles.value(fields.TMDB_ID, record)[1] or _previous_id(record),
-        imdb_id=roles.value(fields.IMDB_ID, record)[1],
+        directors=directors,
+        tmdb_id=tmdb_id,
+        imdb_id=imdb_id,
         original_title=original if original and normalize_title(original) != normalize_title(title) else None,
     )
 
@@ -126,6 +148,9 @@ def _title_text(field: str, value: object) -> str:
         raise InvalidRecord(f"record has no usable title: {field} is {'null' if value is None else 'a boolean'}")
     if isinstance(value, str):
         reason = "empty" if not value.strip() else f"{value.strip()!r}, an unknown"
+        text = " ".join(value.split())
+        if text.casefold() in PLACEHOLDER_TITLES:
+            raise _PlaceholderTitle(f"record has no usable title: {field} is {reason}", text)
         raise InvalidRecord(f"record has no usable title: {field} is {reason}")
     raise InvalidRecord(f"record has no usable title: {field} is a {type(value).__name__}, not text")
 
