@@ -59,7 +59,7 @@ def measure(path: str, size: int, pending: int, changed: bool) -> dict:
     from movie_enrichment.transforms.enrich import match_digest
 
     snapshot, items = database.load(path)
-    snapshot.remember(items)
+    snapshot = snapshot.without_bytes()  # as the pipeline's read emits it: the sink reads the file again
     records = dict(items)
     patches = {}
     for i in synth.pending_indexes(size, pending):

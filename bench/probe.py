@@ -116,7 +116,9 @@ def targets() -> list[tuple]:
     """(owner, attribute, probe name[, numbered]): what the pipeline calls, where it really runs."""
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-    from movie_enrichment.io import checkpoints, database, sink
+    from movie_enrichment.io import checkpoints, database
+    from movie_enrichment.io.database import parse, read
+    from movie_enrichment.io.sink import optimistic, write
     from movie_enrichment.pipelines import config, launch, report
     from movie_enrichment.transforms import enrich, enrichers, selection
 
@@ -125,19 +127,19 @@ def targets() -> list[tuple]:
         (launch, "_run_locked", "run (after options)"),
         (launch, "build_pipeline", "graph: build"),
         (FnApiRunner, "run_pipeline", "runner: run_pipeline (whole execution)"),
-        (database, "read_bytes", "read: file bytes"),
-        (database, "parse_snapshot", "parse: parse_snapshot", True),
-        (database._ReadDatabaseFn, "process", "read: DoFn (read + parse + emit records)"),
+        (parse, "read_bytes", "read: file bytes"),
+        (parse, "parse_snapshot", "parse: parse_snapshot", True),
+        (read._ReadDatabaseFn, "process", "read: DoFn (read + parse + emit records)"),
         (selection.SelectMoviesFn, "process", "select: SelectMoviesFn (per record)"),
         (enrich.LookupTmdbFn, "process", "lookup: LookupTmdbFn (per batch, HTTP)"),
         # The enrichers are plain classes now (one DoFn calls them); the probes keep their names for the report.
         (enrichers.MetadataEnricher, "enrich", "metadata: EnrichMetadataFn"),
         (enrichers.ImagesEnricher, "enrich", "images: EnrichImagesFn"),
         (enrich, "merge_parts", "merge: merge_parts"),
-        (sink._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
+        (write._WriteDatabaseFn, "process", "sink: _WriteDatabaseFn (whole)"),
         (database, "serialize_chunks", "sink: serialize"),
-        (sink, "_backup", "sink: backup of the version replaced"),
-        (sink, "_replace", "sink: swap or rename the new file in"),
+        (optimistic, "backup", "sink: backup of the version replaced"),
+        (optimistic, "_replace", "sink: swap or rename the new file in"),
         (checkpoints.CheckpointStore, "write_batch", "checkpoints: write_batch"),
         (checkpoints.CheckpointStore, "clear", "checkpoints: clear"),
         (report, "write_report", "report: write"),

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from test_fidelity import same
 
 from movie_enrichment.io import database as db
+from movie_enrichment.io.database import encode
 from movie_enrichment.pipelines import cli
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -131,7 +132,7 @@ def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, da
         expected, done = [], 0
         for index, (key, record) in enumerate(db.apply_patches(items, patches)):
             if key in patches:
-                expected += [raw[done:snapshot.layout.value_starts[index]], db._nested(record, snapshot.layout)]
+                expected += [raw[done:snapshot.layout.value_starts[index]], encode._nested(record, snapshot.layout)]
                 done = snapshot.layout.value_ends[index]
         assert out == b"".join(expected) + raw[done:]
     # Written afresh (no splicing), every value still comes back with its type.

@@ -15,9 +15,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from movie_enrichment.io import files, sink
+from movie_enrichment.io import database, files, sink
 from movie_enrichment.io.database import ReadMovieDatabase
-from movie_enrichment.io.sink import UNCHANGED, SinkError, WriteDatabase, write_database
+from movie_enrichment.io.sink import UNCHANGED, SinkError, WriteDatabase, spool, write_database
+from movie_enrichment.io.sink.write import _WriteDatabaseFn
 
 _STAMPED = re.compile(r"^movies\.(\d{8}T\d{12})Z\.json$")
 
@@ -271,17 +272,124 @@ def test_write_database_transform_writes_when_there_are_no_patches(tmp_path, spo
 
 def test_a_spooled_patches_file_cut_short_is_an_error(tmp_path):
     path = tmp_path / "patches-0.bin"
-    fn = sink._SpoolPatchesFn(str(tmp_path))
+    fn = spool.SpoolPatchesFn(str(tmp_path))
     fn.start_bundle()
     fn.process(("Amélie", {"tmdb": {"id": 194}}))
     fn.process(("Alien", {"tmdb": {"id": 348}}))
     (spooled,) = [value.value for value in fn.finish_bundle()]
     whole = pathlib.Path(spooled).read_bytes()
-    assert [(key, sink._split(packed)[0]) for key, packed in sink.read_spool([spooled])] == [
+    assert [(key, sink.unpack_patch(packed)[0]) for key, packed in sink.read_spool([spooled])] == [
         ("Amélie", {"tmdb": {"id": 194}}), ("Alien", {"tmdb": {"id": 348}})]
     path.write_bytes(whole[:-3])
     with pytest.raises(sink.SinkError, match="cut short"):
         list(sink.read_spool([str(path)]))
+
+
+# --- The write step may run again (Beam's finalize): the spool stays until the commit has succeeded ---------
+
+
+def _spooled_write(folder: pathlib.Path):
+    """A database, its snapshot as the read emits it, two bundles' spool files and the write step's DoFn."""
+    folder.mkdir(exist_ok=True)
+    db = folder / "movies.json"
+    db.write_bytes(json.dumps(MOVIES, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+    snapshot = database.load(str(db))[0].without_bytes()
+    spool_dir = sink.spool_dir_for(str(db))
+    paths = []
+    for bundle in ([("Alien", {"tmdb": {"id": 348}})], [("Zodiac", {"tmdb": {"id": 1949}, "year": 2007})]):
+        fn = spool.SpoolPatchesFn(spool_dir)
+        fn.start_bundle()
+        for element in bundle:
+            fn.process(element)
+        paths += [value.value for value in fn.finish_bundle()]
+    write = _WriteDatabaseFn(str(db), str(folder / "backups"), 10, None, None, spool_dir)
+    return db, snapshot, paths, write
+
+
+def _folder(db: pathlib.Path) -> dict[str, bytes]:
+    """Every file under the database's folder, with its bytes."""
+    return {str(p.relative_to(db.parent)): p.read_bytes() for p in sorted(db.parent.rglob("*")) if p.is_file()}
+
+
+def test_the_write_step_run_again_on_the_same_inputs_gives_the_same_file_and_no_error(tmp_path):
+    db, snapshot, paths, write = _spooled_write(tmp_path)
+    (first,) = write.process(snapshot, paths)
+    assert (first["records"], first["updated"]) == (3, 2)
+    after = _folder(db)
+    assert json.loads(after["movies.json"])["Zodiac"]["tmdb"] == {"id": 1949}
+    assert not pathlib.Path(sink.spool_dir_for(str(db))).exists(), "the spool goes once the commit succeeded"
+    (again,) = write.process(snapshot, paths)  # a runner retries the bundle after it succeeded
+    assert again["already_committed"] is True
+    assert _folder(db) == after, "the same file, and no other backup"
+
+
+def test_a_retry_after_the_spool_was_partly_removed_takes_the_record_of_the_commit(tmp_path, monkeypatch):
+    db, snapshot, paths, write = _spooled_write(tmp_path)
+    removing = []
+    monkeypatch.setattr(spool, "remove_spool", lambda spool_dir, paths=(): removing.append(spool_dir))
+    (first,) = write.process(snapshot, paths)
+    pathlib.Path(paths[0]).unlink()  # the worker died while removing the spool
+    after = _folder(db)
+    monkeypatch.undo()
+    (again,) = write.process(snapshot, paths)
+    assert removing and again == first, "the first attempt's result, from its record"
+    assert _folder(db) == {name: data for name, data in after.items() if not name.startswith("movies.json.patches")}
+    assert not pathlib.Path(sink.spool_dir_for(str(db))).exists()
+
+
+def test_a_failed_commit_keeps_the_spool_and_its_retry_writes_what_a_first_success_would(tmp_path, monkeypatch):
+    db, snapshot, paths, write = _spooled_write(tmp_path / "failing")
+    before = db.read_bytes()
+    real_publish = files.publish
+
+    def full_disk(temp, path, durable=True):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(files, "publish", full_disk)
+    with pytest.raises(SinkError, match="No space left on device"):
+        list(write.process(snapshot, paths))
+    assert db.read_bytes() == before, "the database is untouched"
+    assert all(pathlib.Path(p).exists() for p in paths), "the spool is kept for the retry"
+    monkeypatch.setattr(files, "publish", real_publish)
+    (retried,) = write.process(snapshot, paths)
+    clean_db, clean_snapshot, clean_paths, clean_write = _spooled_write(tmp_path / "clean")
+    (clean,) = clean_write.process(clean_snapshot, clean_paths)
+    assert db.read_bytes() == clean_db.read_bytes() and (retried["updated"], clean["updated"]) == (2, 2)
+    assert not pathlib.Path(sink.spool_dir_for(str(db))).exists()
+
+
+def test_a_commit_done_but_not_recorded_is_committed_again_to_the_same_file(tmp_path, monkeypatch):
+    db, snapshot, paths, write = _spooled_write(tmp_path)
+
+    def crash(*args):
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(spool, "record_commit", crash)
+    with pytest.raises(RuntimeError):
+        list(write.process(snapshot, paths))
+    after = _folder(db)
+    assert all(pathlib.Path(p).exists() for p in paths)
+    monkeypatch.undo()
+    (again,) = write.process(snapshot, paths)
+    assert again["updated"] == 0, "the patches are in the file already: nothing is written again"
+    assert _folder(db) == {name: data for name, data in after.items() if not name.startswith("movies.json.patches")}
+
+
+def test_spool_files_gone_in_part_without_a_record_are_a_clear_error(tmp_path):
+    db, snapshot, paths, write = _spooled_write(tmp_path)
+    before = db.read_bytes()
+    pathlib.Path(paths[1]).unlink()
+    with pytest.raises(SinkError, match="1 of the 2 files of spooled patches are gone"):
+        list(write.process(snapshot, paths))
+    assert db.read_bytes() == before
+
+
+def test_removing_the_spool_twice_is_no_error(tmp_path):
+    _, _, paths, _ = _spooled_write(tmp_path)
+    spool_dir = sink.spool_dir_for(str(tmp_path / "movies.json"))
+    sink.remove_spool(spool_dir, paths)
+    sink.remove_spool(spool_dir, paths)
+    assert not pathlib.Path(spool_dir).exists()
 
 
 def test_an_unchanged_database_is_not_written_again(tmp_path):

@@ -183,7 +183,7 @@ def test_a_rerun_after_a_failed_write_resumes_without_requests(server, db, monke
     server.reset_counts()
     capfd.readouterr()
     assert enrich(server, db) == errors.EXIT_OK
-    assert server.counts()["total"] == 0, "every lookup came from the checkpoints"
+    assert server.counts()["total"] == 0, ("every lookup came from the checkpoints", server.counts())
     records = orjson.loads(db.read_bytes()).values()
     assert [r["enrichment"]["metadata"]["status"] for r in records] == ["ok"] * MOVIES
     assert temp_files(db.parent) == []

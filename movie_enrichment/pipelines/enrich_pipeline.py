@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import apache_beam as beam
 
-from movie_enrichment.io import checkpoints, database, files, review, sink, stores
+from movie_enrichment.io import checkpoints, database, review, sink, stores
 from movie_enrichment.io.failures import WriteFailures
 from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
@@ -58,7 +58,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
         digest = functools.partial(match_digest, roles=digest_roles(config.field_overrides))
         written = enriched["patches"] | "WriteDatabase" >> sink.WriteDatabase(
             read.snapshot, config.output, config.backup_dir, config.keep_backups, digest=digest,
-            writer_wait=config.writer_wait, spool_dir=files.beside(config.output, ".patches"))
+            writer_wait=config.writer_wait, spool_dir=sink.spool_dir_for(config.output))
     # After the database, never beside it: a failed write must leave the previous list with the previous data.
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
     enriched["review"] | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])

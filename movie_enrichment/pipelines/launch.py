@@ -11,7 +11,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from movie_enrichment.io import database, files, progress, sink, stores
+from movie_enrichment.io import progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.model import new_run_id, now_iso
@@ -19,8 +19,6 @@ from movie_enrichment.pipelines import dry_run, metrics, process, report, runner
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
 from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_pipeline_error, usage
-from movie_enrichment.transforms import headstart
-from movie_enrichment.transforms.enrich import MovieLookup
 from movie_enrichment.transforms.selection import TITLES_FOUND_METRIC, unknown_titles_warning
 
 _LOGGER = logging.getLogger(__name__)
@@ -95,13 +93,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         TmdbClient(config.settings).open_cache().prune()
     config, checked = _check_key_once(config, options)
     progress.TRACKER.reset()
-    try:
-        _head_start(config, options)
-        result = _run_pipeline(config, options, display, quiet_stderr, status)
-    except BaseException:
-        headstart.stop(wait=False)  # its lookups in flight end on their own; the run stops now
-        raise
-    headstart.stop()
+    result = _run_pipeline(config, options, display, quiet_stderr, status)
     # The database is written: only now may the checkpoints go.
     if config.checkpoint_dir:
         CheckpointStore(config.checkpoint_dir).clear()
@@ -148,18 +140,6 @@ def _check_key_once(config: RunConfig, options: PipelineOptions) -> tuple[RunCon
     return dataclasses.replace(config, settings=dataclasses.replace(settings, key_checked=True)), made
 
 
-def _head_start(config: RunConfig, options: PipelineOptions) -> None:
-    """Begins the first lookups before the graph is built (`transforms.headstart`), where the pipeline runs in
-    this process and reads a local JSON file with nothing to resume: Beam's start-up then overlaps requests."""
-    if (not runners.in_this_process(options) or config.watch or config.extra_inputs
-            or stores.is_store_url(config.input) or not files.is_local(config.input)
-            or (config.checkpoint_dir and CheckpointStore(config.checkpoint_dir).paths())):
-        return
-    headstart.start(config.input, config.selector, config.settings,
-                    MovieLookup(config.settings, config.field_overrides, config.selector.pins),
-                    config.field_overrides, config.batch_size, config.on_duplicate_keys)
-
-
 def _plus(counters: dict[str, int], requests: int) -> dict[str, int]:
     if requests:
         counters = {**counters, "requests": counters.get("requests", 0) + requests}
@@ -189,7 +169,9 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
         except Exception as error:  # pylint: disable=broad-except
             raise from_pipeline_error(error, config.settings.api_key) from None
         finally:
-            database.forget_parsed()
+            if not stores.is_store_url(config.output):
+                # The run is over, so no write step can be retried: what a failed one kept goes too.
+                sink.remove_spool(sink.spool_dir_for(config.output))
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
     return result

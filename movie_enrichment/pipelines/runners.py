@@ -42,11 +42,6 @@ def runner_for(options: PipelineOptions):
     return None
 
 
-def in_this_process(options: PipelineOptions) -> bool:
-    """Whether every DoFn runs in this very process: the in-process engine (`runner_for`), one process."""
-    return options.view_as(StandardOptions).runner is None and process_count(options) == 1
-
-
 def process_count(options: PipelineOptions) -> int:
     """How many worker processes share the request rate, so that each takes its part of it.
 
