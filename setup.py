@@ -10,9 +10,11 @@ setuptools.setup(
     package_data={"movie_enrichment.testing": ["data/*.json"],
                   "movie_enrichment.console": ["templates/*.html", "static/*"]},
     python_requires=">=3.10",
+    # What a run needs, and all a cluster's workers install (--setup_file): the pipeline and its HTTP client.
     install_requires=[
         "apache-beam>=2.60,<3",
-        "requests>=2.31",
+        # The TMDB client is urllib3 itself, requests' own transport, not requests over it: 260 us of CPU per
+        # request instead of 750 us, measured (bench/RESULTS.md, "The HTTP cache's cost").
         "urllib3>=2",
         "orjson>=3.9",
         # The HTTP cache's compression (3x faster than zlib on its small bodies); Apache Beam requires it too.
@@ -20,18 +22,18 @@ setuptools.setup(
         "filelock>=3.13",
         "tqdm>=4.66",
         "python-dateutil>=2.8,<3",
-        # The admin console (movie-enrich serve): an ASGI app, its server and server-rendered templates.
-        "starlette>=0.37,<2",
-        "uvicorn>=0.29,<1",
-        "jinja2>=3.1,<4",
     ],
     extras_require={
+        # The admin console (movie-enrich serve): an ASGI app, its server and server-rendered templates.
+        "console": ["starlette>=0.37,<2", "uvicorn>=0.29,<1", "jinja2>=3.1,<4"],
         # PostgreSQL stores (postgresql://...); SQLite stores need nothing beyond the standard library.
         "postgres": ["psycopg[binary]>=3.1,<4"],
+        # requests: the test server's own tests call it as a third-party client would.
         "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4",
-                 "selenium>=4.20,<5", "httpx>=0.27"],
-        # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core.
-        "bench": ["google-api-core", "psutil"],
+                 "selenium>=4.20,<5", "httpx>=0.27", "requests>=2.31"],
+        # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core. requests: the
+        # peers' hand-written clients; httpx: the console benchmark's client.
+        "bench": ["google-api-core", "psutil", "requests>=2.31", "httpx>=0.27"],
     },
     entry_points={"console_scripts": ["movie-enrich=movie_enrichment.cli:command"]},
 )

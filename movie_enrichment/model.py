@@ -17,9 +17,15 @@ OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "fai
 STATUSES = (OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID)
 
 
-def now_iso() -> str:
-    """Now in UTC, to the second, as the records' `updated_at` and the report write it: 2026-01-31T12:00:00Z."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def now_iso(timespec: str = "seconds") -> str:
+    """Now in UTC as ISO 8601 text ending in Z: the one time format of everything this program writes.
+
+    Args:
+        timespec: "seconds" (the default) for the records' `updated_at`, the report and a lock's holder
+            (2026-01-31T12:00:00Z); "milliseconds" for the progress file and the run handles, which change
+            several times a second; "microseconds" for a store's history, whose runs are ordered by it.
+    """
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def new_run_id() -> str:

@@ -32,7 +32,7 @@ _want="$( { cat setup.py; [ ${#_pins[@]} -eq 0 ] || cat "$CONSTRAINTS"; "$VENV/b
 if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
   echo "Installing movie_enrichment and its dependencies into $VENV (once; log in $VENV/install.log) ..." >&2
   if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check ${_pins[@]+"${_pins[@]}"} --upgrade pip &&
-         "$VENV/bin/python" -m pip install --disable-pip-version-check ${_pins[@]+"${_pins[@]}"} -e ".[test,bench]"
+         "$VENV/bin/python" -m pip install --disable-pip-version-check ${_pins[@]+"${_pins[@]}"} -e ".[test,bench,console]"
        } > "$VENV/install.log" 2>&1; then
     tail -n 30 "$VENV/install.log" >&2
     echo "Installing failed; the whole log is in $VENV/install.log" >&2

@@ -183,6 +183,26 @@ def test_pins_are_checked(console):
     assert (console.db.parent / "movies.json.pins.csv").read_text() == "key,tmdb_id\nNightfall,910006\n"
 
 
+def test_pins_are_written_atomically_and_read_back_after_a_change(console):
+    for tmdb_id in (910006, 98):
+        assert console.http.post("/api/pins", json={"key": "Nightfall", "tmdb_id": tmdb_id}).status_code == 201
+    assert console.http.get("/api/pins").json()["pins"] == {"Nightfall": "tmdb:98"}
+    assert not [name for name in os.listdir(console.db.parent) if ".tmp" in name], "no temporary file left"
+
+
+@pytest.mark.parametrize("missing", ["starlette", "uvicorn", "jinja2"])
+def test_serve_without_the_console_extra_says_in_one_line_what_to_install(missing, monkeypatch, capsys, tmp_path):
+    from movie_enrichment import cli
+    db = tmp_path / "movies.json"
+    db.write_text("{}")
+    monkeypatch.setitem(sys.modules, missing, None)  # `import missing` raises ImportError, as when not installed
+    status = cli.main(["serve", "--input", str(db)])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ""
+    assert err == (f"movie-enrich serve: error: the console needs its web stack ({missing} is not installed): "
+                   "pip install 'movie-enrichment[console]'\n")
+
+
 # -- in a real browser --------------------------------------------------------------------------------------
 def _browser():
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")

@@ -78,7 +78,7 @@ def test_progress_file_rises_through_the_phases_and_ends_marked_final(sample_db,
     assert last["movies_done"] == last["movies_selected"] == report["movies_looked_up"] == 200
     assert last["requests"] == report["requests"]
     assert last["report"] == str(sample_db) + ".report.json" and report["run_id"] == last["run_id"]
-    assert not os.path.exists(path + ".tmp")
+    assert not [name for name in os.listdir(sample_db.parent) if ".tmp" in name], "no temporary file left"
     assert API_KEY not in b"".join(raw).decode()
 
 

@@ -340,6 +340,23 @@ def test_a_second_run_on_a_held_store_exits_3(store_url, tmdb_server, sample_db,
     assert tmdb_server.counts()["total"] == 0
 
 
+def test_a_second_run_waits_lock_timeout_for_a_held_store_then_names_the_holder(store_url, tmdb_server, sample_db,
+                                                                               tmp_path):
+    convert(sample_db, store_url, tmp_path)
+    with open_store(store_url) as store, store.run_lock(command="movie-enrich --input the-first-run"):
+        started = time.monotonic()
+        busy = run(command(store_url, tmdb_server, "--lock_timeout", "1"), tmp_path)
+        waited = time.monotonic() - started
+    assert busy.returncode == 3, busy.stderr
+    refusals = [line for line in busy.stderr.splitlines() if "another run is already enriching" in line]
+    assert len(refusals) == 1, busy.stderr
+    assert "still after 1 s" in refusals[0] and f"pid {os.getpid()}" in refusals[0]
+    assert "movie-enrich --input the-first-run" in refusals[0] and "pass --lock_timeout" not in refusals[0]
+    assert waited >= 1.0 and tmdb_server.counts()["total"] == 0
+    with open_store(store_url) as store, store.run_lock():  # the holder released it: free again
+        pass
+
+
 def test_a_postgres_password_never_reaches_output_or_report(postgres_server, tmdb_server, sample_db, tmp_path):
     url = postgres_server.create_database("secret_test").replace("@", ":s3cr3t-pw@", 1)
     convert(sample_db, url, tmp_path)

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import threading
 import time
 from typing import Any
@@ -22,15 +21,12 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from movie_enrichment.model import now_iso
 from movie_enrichment.transforms import extract, fields, matching
 
 APPEND = ("credits", "external_ids", "images")  # the pipeline's APPEND_FOR, metadata then images
 POSTER_SIZE, BACKDROP_SIZE = "w500", "w1280"
 RETRIES = 5
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class RateLimiter:
@@ -137,7 +133,7 @@ def needs_enrichment(record: Any) -> bool:
 def enrich_one(client: Client, image_base: str, key: str, record: dict) -> dict:
     """Looks one movie up (search, then details with everything appended) and returns its patch."""
     prior = record.get("enrichment") if isinstance(record.get("enrichment"), dict) else {}
-    now = utc_now()
+    now = now_iso()
     inputs = fields.match_inputs(record)  # as the pipeline keeps them, so the outputs compare equal
     try:
         query = matching.query_from_record(key, record)
@@ -154,7 +150,7 @@ def enrich_one(client: Client, image_base: str, key: str, record: dict) -> dict:
                 status, error = "not_found", f"TMDB has no movie {result.tmdb_id}"
     except RequestFailed as failure:
         status, error = "failed", str(failure)
-    now = utc_now()
+    now = now_iso()
     if status == "failed" and isinstance(prior.get("metadata"), dict) and prior["metadata"].get("status") == "ok":
         return {"enrichment": dict(prior)}  # a transient failure never erases an earlier success
     ok = status == "ok"

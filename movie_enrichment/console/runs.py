@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from movie_enrichment import api
-from movie_enrichment.io import progress
+from movie_enrichment.io import files, jsonlines, progress
 
 # What a run submitted by a page or the API may choose: what to enrich and which movies. Where requests go,
 # with which key, how fast and where files are written belong to `movie-enrich serve`'s own options.
@@ -140,21 +140,6 @@ class FileCache:
         return self._value
 
 
-def _json_lines(path: str | None) -> list[dict]:
-    if path is None:
-        return []
-    entries = []
-    with open(path, "rb") as handle:
-        for line in handle:
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(entry, dict):
-                entries.append(entry)
-    return entries
-
-
 _PIN_ID = re.compile(r"^(?:(\d{1,10})|(tt\d{5,10}))$")
 
 
@@ -200,9 +185,9 @@ class Console:
         self.external: api.Run | None = None  # a run started elsewhere (the command line) on this database
         self.history_file = self.database + ".runs.jsonl"
         self.pins_file = self.database + ".pins.csv"
-        self._review = FileCache(self.database + ".review.jsonl", _json_lines)
-        self._failures = FileCache(self.database + ".failures.jsonl", _json_lines)
-        self._history = FileCache(self.history_file, _json_lines)
+        self._review = FileCache(self.database + ".review.jsonl", jsonlines.read)
+        self._failures = FileCache(self.database + ".failures.jsonl", jsonlines.read)
+        self._history = FileCache(self.history_file, jsonlines.read)
         self._pins = FileCache(self.pins_file, _pins)
         self._counts: dict | None = None
         self._counts_stamp: tuple | None = None
@@ -266,10 +251,7 @@ class Console:
         lines = {k: v.partition(":")[2] for k, v in self.pins().items()}
         lines[key] = text
         body = "key,tmdb_id\n" + "".join(f"{k},{v}\n" for k, v in lines.items())
-        temp = self.pins_file + ".tmp"
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.replace(temp, self.pins_file)
+        files.atomic_write(self.pins_file, body.encode("utf-8"), mime_type="text/csv")
         return self.pins()
 
     # -- runs ----------------------------------------------------------------------------------------------
@@ -382,13 +364,10 @@ class Console:
         entry.summary = summary
         entry.state = summary["state"]
         with open(self.history_file, "ab") as handle:
-            handle.write(orjson.dumps(summary) + b"\n")
+            handle.write(jsonlines.encode([summary]))
         lines = self._history.get()
         if len(lines) > 4 * HISTORY_KEPT:  # keep the file small: the last runs only
-            body = b"".join(orjson.dumps(line) + b"\n" for line in lines[-HISTORY_KEPT:])
-            with open(self.history_file + ".tmp", "wb") as handle:
-                handle.write(body)
-            os.replace(self.history_file + ".tmp", self.history_file)
+            jsonlines.write(self.history_file, lines[-HISTORY_KEPT:])
 
     def find(self, entry_id: str) -> dict | None:
         if entry_id in self.entries:

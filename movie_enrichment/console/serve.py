@@ -6,18 +6,32 @@ or the API only chooses what and which movies to enrich.
 """
 
 import argparse
+import importlib
 import os
 import secrets
 import sys
 from typing import Sequence
 
 PROG = "movie-enrich serve"
+# The console's web stack, the `console` extra of setup.py: a cluster's workers install the package without it.
+WEB_STACK = ("starlette", "uvicorn", "jinja2")
+INSTALL_HINT = "pip install 'movie-enrichment[console]'"
 # The server's own choices about every run; a run enriches the database in place, so these make no sense here.
 _REFUSED = ("output", "watch", "dry_run", "progress_file", "report", "failures", "titles", "pins")
 
 
 class ServeError(Exception):
     """A bad `serve` option; the message is one line."""
+
+
+def missing_web_stack() -> str | None:
+    """The first module of the web stack that cannot be imported, or None when the console can run."""
+    for name in WEB_STACK:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "-h" in argv or "--help" in argv:
         _parser().print_help(sys.stdout)
         return 0
+    missing = missing_web_stack()
+    if missing:
+        print(f"{PROG}: error: the console needs its web stack ({missing} is not installed): {INSTALL_HINT}",
+              file=sys.stderr)
+        return 1
     try:
         console, token, host, port = configure(argv)
     except ServeError as error:

@@ -3,10 +3,9 @@
 from typing import Iterable
 
 import apache_beam as beam
-import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io.files import atomic_write
+from movie_enrichment.io import jsonlines
 from movie_enrichment.model import Failure
 
 
@@ -17,8 +16,7 @@ class _WriteFailuresFn(beam.DoFn):
     def process(self, _written: dict, failures: list[Failure]) -> Iterable[int]:
         if failures:
             failures = sorted(failures, key=lambda f: (f.key, f.enricher))
-            atomic_write(self._path, b"".join(orjson.dumps(f) + b"\n" for f in failures),
-                         mime_type="application/x-ndjson")
+            jsonlines.write(self._path, failures)
         elif FileSystems.exists(self._path):
             FileSystems.delete([self._path])  # the movies listed there are enriched now
         yield len(failures)

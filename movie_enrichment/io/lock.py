@@ -12,22 +12,24 @@ holder's lock is taken over, never obeyed forever):
   sink merges its results onto what they saved.
 
 Whoever takes a lock writes who it is (pid, host, start time, command) into `<lock file>.holder`, and whoever is
-refused quotes it.
+refused quotes it. `hold` is that discipline (try, wait up to a timeout, name the holder, keep a holder record)
+over any lock with the small `Lock` interface: the file locks here, and a PostgreSQL store's advisory lock
+(`stores/postgres.py`), so that every store's run lock waits and refuses in the same way.
 """
 
 import contextlib
-import datetime
 import logging
 import os
 import socket
 import sys
 import time
-from typing import Iterator
+from typing import Callable, Iterator, Protocol
 
 import filelock
 import orjson
 
 from movie_enrichment.io import files
+from movie_enrichment.model import now_iso
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,10 +38,31 @@ RUN_SUFFIX = ".run.lock"
 HOLDER_SUFFIX = ".holder"
 # How long a run waits for the database lock by default: other writers hold it for one save, seconds at most.
 WRITER_WAIT_SECONDS = 60.0
+POLL_SECONDS = 0.05
 
 
 class LockBusy(RuntimeError):
     """The lock is held by someone else and was not released in time; the message names the holder."""
+
+
+class Lock(Protocol):
+    """A lock that `hold` can take: tried without waiting, with a record of its holder kept beside it."""
+
+    name: str  # how messages name it: the lock file, or the database lock's own name
+
+    def try_acquire(self) -> bool:
+        """Takes it if it is free; False if another holds it. OSError when it cannot be made at all."""
+
+    def release(self) -> None:
+        """Lets it go; after a failed try, frees what trying took (a no-op for a file)."""
+
+    def read_holder(self) -> dict | None:
+        """Who holds (or last held) it, as `write_holder` wrote it; None if unknown."""
+
+    def write_holder(self, who: dict) -> None: ...
+
+    def clear_holder(self, who: dict) -> None:
+        """Removes the record if it is still `who`'s."""
 
 
 def database_lock_path(database: str) -> str:
@@ -51,10 +74,9 @@ def run_lock_path(database: str) -> str:
 
 
 def holder(lock_file: str) -> dict | None:
-    """Who holds (or last held) a lock, as its holder wrote it; None if unknown."""
+    """Who holds (or last held) a lock file, as its holder wrote it; None if unknown."""
     try:
-        with open(lock_file + HOLDER_SUFFIX, "rb") as handle:
-            value = orjson.loads(handle.read())
+        value = orjson.loads(files.read(lock_file + HOLDER_SUFFIX))
         return value if isinstance(value, dict) else None
     except (OSError, orjson.JSONDecodeError):
         return None
@@ -74,44 +96,97 @@ def describe(who: dict | None) -> str:
     return text
 
 
-@contextlib.contextmanager
-def _hold(lock_file: str, timeout: float | None, command: str | None, busy: str,
-          optional: bool = False) -> Iterator[None]:
-    lock = filelock.FileLock(lock_file, thread_local=False)
-    wait = -1 if timeout is None else max(0.0, timeout)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        if wait == 0:
-            raise LockBusy(f"{busy} ({describe(holder(lock_file))}; lock {lock_file})") from None
-        _LOGGER.warning("Waiting for the lock %s, held by %s", lock_file, describe(holder(lock_file)))
-        started = time.monotonic()
+def holder_record(command: str | None = None) -> dict:
+    """This process as a holder record: pid, host, since (now), command (default: the program's name)."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso(),
+            "command": command if command is not None else os.path.basename(sys.argv[0] or "python")}
+
+
+class FileLock:
+    """A `filelock` lock file (`flock`: released by the kernel when its process dies), its holder record in
+    `<lock file>.holder`."""
+
+    def __init__(self, lock_file: str):
+        self.name = lock_file
+        self._lock = filelock.FileLock(lock_file, thread_local=False)
+
+    def try_acquire(self) -> bool:
         try:
-            lock.acquire(timeout=wait, poll_interval=0.05)
+            self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise LockBusy(f"{busy}, still after {time.monotonic() - started:.0f} s "
-                           f"({describe(holder(lock_file))}; lock {lock_file})") from None
+            return False
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def read_holder(self) -> dict | None:
+        return holder(self.name)
+
+    def write_holder(self, who: dict) -> None:
+        files.atomic_write(self.name + HOLDER_SUFFIX, orjson.dumps(who) + b"\n")
+
+    def clear_holder(self, who: dict) -> None:
+        if (self.read_holder() or {}).get("pid") == who["pid"]:
+            with contextlib.suppress(OSError):
+                os.remove(self.name + HOLDER_SUFFIX)
+
+
+def _wait(lock: Lock, timeout: float | None, busy: str, clock: Callable[[], float],
+          sleep: Callable[[float], None]) -> None:
+    if timeout is not None and timeout <= 0:
+        raise LockBusy(f"{busy} ({describe(lock.read_holder())}; lock {lock.name})")
+    _LOGGER.warning("Waiting for the lock %s, held by %s", lock.name, describe(lock.read_holder()))
+    started = clock()
+    while not lock.try_acquire():
+        waited = clock() - started
+        if timeout is not None and waited >= timeout:
+            raise LockBusy(f"{busy}, still after {waited:.0f} s ({describe(lock.read_holder())}; lock {lock.name})")
+        sleep(POLL_SECONDS if timeout is None else min(POLL_SECONDS, max(0.0, timeout - waited)))
+
+
+@contextlib.contextmanager
+def hold(lock: Lock, timeout: float | None, busy: str, command: str | None = None, optional: bool = False,
+         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
+    """Holds `lock` for the `with` block, its holder record naming this process.
+
+    Args:
+        timeout: seconds to wait for another holder; None waits as long as it takes, 0 not at all.
+        busy: the refusal's opening words ("another run is already enriching movies.json").
+        command: how this holder describes itself to those it makes wait.
+        optional: when the lock cannot be made at all (OSError: a folder this user cannot write), go on
+            without it, with a warning.
+        clock, sleep: injected by tests, so that waiting takes no time.
+
+    Raises:
+        LockBusy: still held after `timeout` seconds; one line naming the holder and the lock.
+    """
+    try:
+        taken = lock.try_acquire()
     except OSError as error:
         if not optional:
             raise
-        # A database in a folder this user cannot write (an input read elsewhere): nobody can lock it here.
-        _LOGGER.warning("Cannot create the lock file %s (%s); going on without it", lock_file, error)
+        _LOGGER.warning("Cannot create the lock %s (%s); going on without it", lock.name, error)
         yield
         return
-    me = {"pid": os.getpid(), "host": socket.gethostname(),
-          "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-          "command": command if command is not None else os.path.basename(sys.argv[0] or "python")}
+    if not taken:
+        try:
+            _wait(lock, timeout, busy, clock, sleep)
+        except BaseException:
+            lock.release()  # what trying took (a connection), not a lock
+            raise
+    who = holder_record(command)
     try:
-        files.atomic_write(lock_file + HOLDER_SUFFIX, orjson.dumps(me) + b"\n")
-    except OSError as error:
-        _LOGGER.warning("Could not write the lock holder file %s: %s", lock_file + HOLDER_SUFFIX, error)
-    try:
+        try:
+            lock.write_holder(who)
+        except Exception as error:  # pylint: disable=broad-except - the record only helps those who wait
+            _LOGGER.warning("Could not write the holder of the lock %s: %s", lock.name, error)
         yield
     finally:
-        if (holder(lock_file) or {}).get("pid") == me["pid"]:
-            with contextlib.suppress(OSError):
-                os.remove(lock_file + HOLDER_SUFFIX)
-        lock.release()
+        try:
+            lock.clear_holder(who)
+        finally:
+            lock.release()
 
 
 @contextlib.contextmanager
@@ -134,8 +209,8 @@ def database_lock(database: str, timeout: float | None = None, command: str | No
     if not files.is_local(database):
         yield
         return
-    with _hold(database_lock_path(database), timeout, command, f"another process is writing {database}",
-               optional=True):
+    with hold(FileLock(database_lock_path(database)), timeout, f"another process is writing {database}", command,
+              optional=True):
         yield
 
 
@@ -153,5 +228,5 @@ def run_lock(database: str, timeout: float = 0.0, command: str | None = None) ->
         _LOGGER.warning("Cannot lock %s (not a local path): make sure no other run writes it", database)
         yield
         return
-    with _hold(run_lock_path(database), timeout, command, f"another run is already enriching {database}"):
+    with hold(FileLock(run_lock_path(database)), timeout, f"another run is already enriching {database}", command):
         yield

@@ -12,6 +12,8 @@ import time
 
 import orjson
 
+from movie_enrichment import model
+from movie_enrichment.io import files
 from movie_enrichment.model import NAMESPACE
 
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
@@ -68,10 +70,9 @@ class Tracker:
         if not directory or os.getpid() == self._launcher_pid():
             return
         try:
-            path = os.path.join(directory, f"worker-{os.getpid()}.json")
-            with open(path + ".tmp", "wb") as handle:
-                handle.write(orjson.dumps(counts))
-            os.replace(path + ".tmp", path)
+            # Not durable: rewritten every second, and worthless once its process is gone.
+            files.atomic_write(os.path.join(directory, f"worker-{os.getpid()}.json"), orjson.dumps(counts),
+                               durable=False)
         except OSError:
             pass  # progress is best effort; it must never fail a run
 
@@ -153,32 +154,20 @@ class StatusFile:
 
 
 def write_status(path: str, status: dict) -> None:
-    """Replaces the file in one step, so that a reader sees the previous figures or the new ones, never half."""
-    data = orjson.dumps(status, option=orjson.OPT_INDENT_2) + b"\n"
-    if "://" in path:
-        from movie_enrichment.io.files import atomic_write
-        atomic_write(path, data)
-        return
-    temp = f"{path}.tmp"  # one writer at a time (the run holding the lock), so one fixed name suffices
-    with open(temp, "wb") as handle:
-        handle.write(data)
-    os.replace(temp, path)
+    """Replaces the file in one step, so that a reader sees the previous figures or the new ones, never half.
+    Not flushed to disk: it is rewritten every few seconds, and a crash is told by its `pid`, not its figures."""
+    files.atomic_write(path, orjson.dumps(status, option=orjson.OPT_INDENT_2) + b"\n", durable=False)
 
 
 def read_json(path: str) -> dict | None:
     """A small JSON file written atomically (the progress file, the report), or None when there is none."""
     try:
-        if "://" in path:
-            from apache_beam.io.filesystems import FileSystems
-            with FileSystems.open(path) as handle:
-                return orjson.loads(handle.read())
-        with open(path, "rb") as handle:
-            return orjson.loads(handle.read())
+        return orjson.loads(files.read(path))
     except (OSError, ValueError):
         return None
 
 
 def now_iso() -> str:
-    """The time now in UTC as ISO 8601 text, to the millisecond."""
-    import datetime
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The time stamps of the progress file and of the run handles (`model.now_iso` to the millisecond: they
+    change several times a second)."""
+    return model.now_iso("milliseconds")

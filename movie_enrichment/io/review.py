@@ -3,30 +3,14 @@
 from typing import Iterable
 
 import apache_beam as beam
-import orjson
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io.files import atomic_write
+from movie_enrichment.io import jsonlines
 
 
 def read_lines(path: str) -> list[dict]:
-    """The lines of an earlier review list (none when it is missing or unreadable)."""
-    try:
-        if not FileSystems.exists(path):
-            return []
-        with FileSystems.open(path) as handle:
-            data = handle.read()
-    except OSError:
-        return []
-    lines = []
-    for line in data.splitlines():
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
-            lines.append(entry)
-    return lines
+    """The lines of an earlier review list, each naming its movie's key (none when it is missing or unreadable)."""
+    return [entry for entry in jsonlines.read(path) if isinstance(entry.get("key"), str)]
 
 
 class _WriteReviewFn(beam.DoFn):
@@ -39,8 +23,7 @@ class _WriteReviewFn(beam.DoFn):
         kept = [e for e in read_lines(self._path) if e["key"] not in redone]
         lines = sorted(kept + entries, key=lambda e: e["key"])
         if lines:
-            atomic_write(self._path, b"".join(orjson.dumps(e) + b"\n" for e in lines),
-                         mime_type="application/x-ndjson")
+            jsonlines.write(self._path, lines)
         elif FileSystems.exists(self._path):
             FileSystems.delete([self._path])  # nothing left to review
         yield len(lines)

@@ -156,9 +156,10 @@ class EnrichmentOptions(PipelineOptions):
                          "(default: <output>.checkpoints beside the output)")
         run.add_argument("--report", help="JSON report of the run (default: <output>.report.json)")
         run.add_argument("--lock_timeout", type=_non_negative, default=0.0,
-                         help="seconds to wait for another run of the same output to finish; 0 (default) "
-                         "exits at once with status 3, naming that run. Another program's save (the database lock, "
-                         "see README) is waited for up to this or 60 s, whichever is longer")
+                         help="seconds to wait for another run of the same output (a file, a SQLite database or "
+                         "a PostgreSQL table) to finish; 0 (default) exits at once with status 3, naming that run. "
+                         "Another program's save (the database lock, see README) is waited for up to this or 60 s, "
+                         "whichever is longer")
         run.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
                          help="progress on standard error: a live bar on a terminal, a line every "
                          "--progress_interval seconds otherwise (default auto)")

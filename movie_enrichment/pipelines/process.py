@@ -8,7 +8,7 @@ import tempfile
 import threading
 from typing import Iterator, TextIO
 
-from movie_enrichment.io import lock, stores
+from movie_enrichment.io import stores
 from movie_enrichment.io.tmdb import redact
 from movie_enrichment.pipelines.errors import EXIT_BUSY, FatalError
 
@@ -110,30 +110,27 @@ def stderr_aside(quiet: bool) -> Iterator[TextIO]:
 @contextlib.contextmanager
 def one_run_at_a_time(output: str, table: str = stores.DEFAULT_TABLE, timeout: float = 0.0,
                       command: str | None = None) -> Iterator[None]:
-    """Holds a lock on the output for the whole run: the run lock beside a JSON file (`io.lock.run_lock`, waiting
-    up to `timeout` seconds for another run, `--lock_timeout`), an OS lock beside an SQLite database, a session
-    advisory lock in PostgreSQL.
+    """Holds the output's run lock for the whole run, waiting up to `timeout` seconds for another run
+    (`--lock_timeout`); refused, one line names the run that holds it (exit status 3).
 
-    All are released by the system when their process dies (the kernel for filelock's flock, the server for
-    the advisory lock), so a lock left by a killed run is simply taken over, never obeyed forever.
+    Every store takes it through `io.lock.hold`, with the same waiting and the same holder record: the lock file
+    beside a JSON or SQLite file (`io.lock.run_lock`, filelock's flock, released by the kernel when its process
+    dies), a session advisory lock in PostgreSQL (released by the server when the session ends). A lock left by
+    a killed run is simply taken over, never obeyed forever.
     """
-    if stores.is_store_url(output) and not output.startswith("sqlite:"):
-        try:
-            with stores.open_store(output, table, create=False) as store, store.run_lock():
-                yield
-        except stores.StoreBusy as error:
-            raise FatalError(str(error), EXIT_BUSY) from None
-        return
-    if output.startswith("sqlite:"):
-        try:
-            with stores.file_lock(stores.sqlite_path(output)):
-                yield
-        except stores.StoreBusy as error:
-            raise FatalError(str(error), EXIT_BUSY) from None
-        return
+    held = contextlib.ExitStack()
     try:
-        with lock.run_lock(output, timeout, command=command):
-            yield
-    except lock.LockBusy as error:
-        hint = "" if timeout else ", or pass --lock_timeout SECONDS to wait for it"
-        raise FatalError(f"{error}; wait for it to finish{hint}", EXIT_BUSY) from None
+        if stores.is_store_url(output) and not output.startswith("sqlite:"):
+            store = held.enter_context(stores.open_store(output, table, create=False))
+            held.enter_context(store.run_lock(timeout, command))
+        else:
+            path = stores.sqlite_path(output) if output.startswith("sqlite:") else output
+            held.enter_context(stores.file_run_lock(path, timeout, command))
+    except BaseException as error:
+        held.close()
+        if isinstance(error, stores.StoreBusy):
+            hint = "" if timeout else ", or pass --lock_timeout SECONDS to wait for it"
+            raise FatalError(f"{error}{hint}", EXIT_BUSY) from None
+        raise
+    with held:
+        yield

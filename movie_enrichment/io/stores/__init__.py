@@ -32,6 +32,8 @@ from typing import Any, Iterable, Iterator
 
 import orjson
 
+from movie_enrichment.io import lock
+
 OWN_FIELDS = ("tmdb", "images", "enrichment")
 ENRICHERS = ("metadata", "images")
 DEFAULT_TABLE = "movies"
@@ -197,8 +199,16 @@ class Store(abc.ABC):
     def prune_history(self, keep_runs: int) -> int:
         """Drops the history of all but the newest keep_runs runs (0 keeps all); returns rows dropped."""
 
-    def run_lock(self) -> contextlib.AbstractContextManager:
-        """Held for a whole run so that two runs never enrich the same store at once."""
+    def run_lock(self, timeout: float = 0.0, command: str | None = None) -> contextlib.AbstractContextManager:
+        """Held for a whole run so that two runs never enrich the same store at once (`io.lock.hold`).
+
+        Args:
+            timeout: seconds to wait for another run to finish (`--lock_timeout`); 0 fails at once.
+            command: how this run describes itself to those it makes wait.
+
+        Raises:
+            StoreBusy: another run holds it; one line naming that run.
+        """
         return contextlib.nullcontext()
 
     @abc.abstractmethod
@@ -260,23 +270,20 @@ def sidecar_base(url: str, table: str = DEFAULT_TABLE) -> str:
 
 
 @contextlib.contextmanager
-def file_lock(path: str) -> Iterator[None]:
-    """Holds `<path>.lock` (filelock's flock: the kernel releases it when the process dies, so a killed run's
-    lock is taken over, never obeyed forever).
-
-    Raises:
-        StoreBusy: another process holds it.
-    """
-    import os
-
-    import filelock
-    lock = filelock.FileLock(os.path.abspath(path) + ".lock", timeout=0)
+def refused_as_busy(run_lock: contextlib.AbstractContextManager) -> Iterator[None]:
+    """Holds a run lock of `io.lock` (`run_lock`, or `hold` over a store's own lock) for the `with` block; its
+    refusal (LockBusy, one line naming the holder) is raised as StoreBusy. Only taking the lock is translated:
+    what the block raises passes unchanged."""
+    held = contextlib.ExitStack()
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise StoreBusy(f"another run is already enriching {path} (lock {lock.lock_file} is held); "
-                        "wait for it to finish") from None
-    try:
+        held.enter_context(run_lock)
+    except lock.LockBusy as error:
+        raise StoreBusy(f"{error}; wait for it to finish") from None
+    with held:
         yield
-    finally:
-        lock.release()
+
+
+def file_run_lock(path: str, timeout: float = 0.0, command: str | None = None) -> contextlib.AbstractContextManager:
+    """The run lock beside a database file (`<path>.run.lock`, `io.lock.run_lock`, the one the command line
+    takes): a JSON file's and a SQLite file's."""
+    return refused_as_busy(lock.run_lock(path, timeout, command))

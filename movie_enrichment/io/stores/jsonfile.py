@@ -7,7 +7,6 @@ run puts its backup back. The enrichment pipeline itself keeps its read-once, wr
 on any store.
 """
 
-import contextlib
 import datetime
 import re
 from typing import Any, Iterable, Iterator
@@ -21,10 +20,10 @@ from movie_enrichment.io.stores import (
     RunInfo,
     Selection,
     Store,
-    StoreBusy,
     StoreError,
     apply_patch,
     check_patch,
+    file_run_lock,
     merge_patches,
 )
 
@@ -149,18 +148,8 @@ class JsonFileStore(Store):
         FileSystems.delete(backups[:-keep_runs])
         return len(backups) - keep_runs
 
-    def run_lock(self):
-        return _run_lock(self.path)
+    def run_lock(self, timeout: float = 0.0, command: str | None = None):
+        return file_run_lock(self.path, timeout, command)
 
     def close(self) -> None:
         pass
-
-
-@contextlib.contextmanager
-def _run_lock(path: str):
-    """The run lock of a JSON database (`io.lock.run_lock`, the one the command line takes), as a StoreBusy."""
-    try:
-        with lock.run_lock(path):
-            yield
-    except lock.LockBusy as error:
-        raise StoreBusy(f"{error}; wait for it to finish") from None

@@ -14,7 +14,10 @@ import contextlib
 import hashlib
 from typing import Any, Iterable
 
-from movie_enrichment.io.stores import StoreBusy, StoreError, encode, redact_url
+import orjson
+
+from movie_enrichment.io import lock
+from movie_enrichment.io.stores import StoreError, encode, redact_url, refused_as_busy
 from movie_enrichment.io.stores.sql import SqlStore, generated_columns
 
 _LOCK_NAMESPACE = 0x6D656E72  # "menr": this program's advisory locks
@@ -113,17 +116,48 @@ class PostgresStore(SqlStore):
             raise StoreError(f"cannot insert into {self.table}: {str(error).splitlines()[0]}") from None
         return count
 
-    @contextlib.contextmanager
-    def run_lock(self):
-        """A session advisory lock on its own connection: released by the server when the run's process dies."""
-        psycopg = _psycopg()
-        digest = int.from_bytes(hashlib.blake2b(self.table.encode(), digest_size=4).digest(), "big", signed=True)
-        conn = psycopg.connect(self.url, autocommit=True)
+    def run_lock(self, timeout: float = 0.0, command: str | None = None):
+        """A session advisory lock on its own connection (released by the server when the run's process dies),
+        taken by `io.lock.hold` like every store's run lock: waits up to `timeout`, names the holder."""
+        busy = f"another run is already enriching table {self.table} in {self.describe()}"
+        return refused_as_busy(lock.hold(_RunLock(self), timeout, busy, command))
+
+
+class _RunLock:
+    """The table's run lock for `io.lock.hold`: a session advisory lock, its holder in the meta table."""
+
+    _HOLDER = "run_lock_holder"
+
+    def __init__(self, store: PostgresStore):
+        self._store = store
+        self._conn = None
+        digest = hashlib.blake2b(store.table.encode(), digest_size=4).digest()
+        self._key = (_LOCK_NAMESPACE, int.from_bytes(digest, "big", signed=True))
+        self.name = f"pg_advisory_lock{self._key} for table {store.table} in {store.describe()}"
+
+    def try_acquire(self) -> bool:
+        if self._conn is None:
+            self._conn = _psycopg().connect(self._store.url, autocommit=True)
+        if self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self._key).fetchone()[0]:
+            return True
+        return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # ends the session, and its advisory lock with it
+            self._conn = None
+
+    def read_holder(self) -> dict | None:
         try:
-            taken = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, digest)).fetchone()[0]
-            if not taken:
-                raise StoreBusy(f"another run is already enriching table {self.table} in {self.describe()}; "
-                                "wait for it to finish")
-            yield
-        finally:
-            conn.close()
+            value = orjson.loads(self._store._meta_value(self._HOLDER) or "null")  # noqa: SLF001
+        except (orjson.JSONDecodeError, _psycopg().Error):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def write_holder(self, who: dict) -> None:
+        self._store._set_meta(self._HOLDER, orjson.dumps(who).decode())  # noqa: SLF001
+
+    def clear_holder(self, who: dict) -> None:
+        with contextlib.suppress(_psycopg().Error):  # a record left behind only names the last holder
+            self._store._execute(f"DELETE FROM {self._store.meta} WHERE name = ? AND value = ?",  # noqa: SLF001
+                                 (self._HOLDER, orjson.dumps(who).decode()))

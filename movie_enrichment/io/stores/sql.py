@@ -34,6 +34,7 @@ from movie_enrichment.io.stores import (
     encode,
     merge_patches,
 )
+from movie_enrichment.model import now_iso
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,10 +44,6 @@ SCHEMA_VERSION = 1
 _STALE_MARGIN = datetime.timedelta(days=1)
 _IN_CHUNK = 500
 LAST_POS = 2 ** 62  # the open end of the last range: rows inserted while the run reads are read too
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def generated_columns() -> list[tuple[str, tuple[str, ...]]]:
@@ -253,7 +250,7 @@ class SqlStore(Store):
             merged[key] = merge_patches(merged[key], patch) if key in merged else patch
         keys = list(merged)
         changed = 0
-        saved_at = now_iso()
+        saved_at = now_iso("microseconds")  # runs() orders a store's runs by it
         with self._transaction():
             for start in range(0, len(keys), _IN_CHUNK):
                 part = keys[start:start + _IN_CHUNK]
@@ -291,7 +288,7 @@ class SqlStore(Store):
         return [RunInfo(run_id, saved_at, n) for run_id, saved_at, n in rows]
 
     def restore(self, run_id: str, new_run_id: str) -> int:
-        saved_at = now_iso()
+        saved_at = now_iso("microseconds")  # runs() orders a store's runs by it
         with self._transaction():
             rows = self._execute(f"SELECT key, {self.RECORD_OUT} FROM {self.history} WHERE run_id = ?",
                                  (run_id,)).fetchall()

@@ -5,7 +5,7 @@ import os
 import sqlite3
 from typing import Any, Iterable
 
-from movie_enrichment.io.stores import StoreError, encode, file_lock
+from movie_enrichment.io.stores import StoreError, encode, file_run_lock
 from movie_enrichment.io.stores.sql import SqlStore, generated_columns
 
 
@@ -99,5 +99,5 @@ class SqliteStore(SqlStore):
             raise StoreError(f"cannot insert record {count}: {error}") from None
         return count
 
-    def run_lock(self):
-        return file_lock(self.path)
+    def run_lock(self, timeout: float = 0.0, command: str | None = None):
+        return file_run_lock(self.path, timeout, command)
