@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from movie_enrichment.transforms.matching import MovieQuery
+    from movie_enrichment.transforms.query import MovieQuery
 
 # Roman numerals that mark sequels ("i", "v", "x" excluded: they are also words/letters in titles).
 _ROMAN_NUMERALS = frozenset(
