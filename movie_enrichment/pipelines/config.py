@@ -8,7 +8,7 @@ import os
 from typing import Sequence
 
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
 
 from movie_enrichment.io import files, keyfile, lock, sink, stores
 from movie_enrichment.io.tmdb import TmdbSettings, redact
@@ -160,6 +160,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     settings = TmdbSettings(
         api_key=key or "", key_origin=source.describe(), base_url=o.tmdb_base_url.rstrip("/"),
         max_requests_per_second=total_rate / runners.process_count(options) if total_rate else 0.0,
+        # This machine's processes share one rate budget (io/tmdb/budget.py): on the local engine, the whole rate.
+        machine_rate=total_rate if runners.uses_local_engine(options.view_as(StandardOptions).runner) else None,
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
         down_after=o.tmdb_down_after,
         language=o.language,
