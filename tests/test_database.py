@@ -282,3 +282,16 @@ def test_the_read_emits_its_snapshot_without_the_bytes(tmp_path):
     with BeamTestPipeline() as pipeline:
         outputs = pipeline | ReadMovieDatabase(str(path))
         assert_that(outputs.snapshot | beam.Map(lambda snapshot: snapshot.data), equal_to([None]))
+
+
+def test_the_sink_parses_only_the_records_it_changes_and_writes_the_same_bytes():
+    data = BOM + b'{\n    "Am\\u00e9lie": {"year": 2001, "id": 123456789012345678901234567890},\n' \
+                 b'    "Alien": {"year": 1979, "rating": 8.30}\n}\n'
+    snapshot, items = _parse(data)
+    partial = db.records(snapshot, wanted={"Amélie"})
+    assert partial == [("Amélie", {"year": 2001, "id": 123456789012345678901234567890}), ("Alien", db.UNPARSED)]
+    patches = {"Amélie": {"tmdb": {"id": 194}}}
+    assert db.serialize(snapshot, db.apply_patches(partial, patches), changed=patches.keys()) == \
+        db.serialize(snapshot, db.apply_patches(items, patches), changed=patches.keys())
+    with pytest.raises(TypeError):
+        db.serialize(snapshot, partial)  # written afresh, an unparsed record is refused, never written as null

@@ -20,7 +20,7 @@ from movie_enrichment.io.database.duplicates import (
 )
 from movie_enrichment.io.database.encode import serialize, serialize_chunks
 from movie_enrichment.io.database.merge import apply_patches, merge_new_records
-from movie_enrichment.io.database.parse import load, parse_snapshot, records
+from movie_enrichment.io.database.parse import UNPARSED, load, parse_snapshot, records
 from movie_enrichment.io.database.read import ReadMovieDatabase
 from movie_enrichment.io.database.snapshot import (
     FORMAT_ARRAY,
@@ -35,7 +35,7 @@ from movie_enrichment.io.database.snapshot import (
 
 __all__ = [
     "DUPLICATE_KEYS_METRIC", "DUPLICATE_NAMES_METRIC", "FAIL", "FORMAT_ARRAY", "FORMAT_JSONL", "FORMAT_OBJECT",
-    "KEEP_LAST", "ON_DUPLICATE_KEYS", "DatabaseError", "ReadMovieDatabase", "Snapshot", "apply_patches",
+    "KEEP_LAST", "ON_DUPLICATE_KEYS", "UNPARSED", "DatabaseError", "ReadMovieDatabase", "Snapshot", "apply_patches",
     "check_duplicates", "describe_duplicates", "duplicates_from_metric", "is_position_key", "load",
     "merge_new_records", "parse_snapshot", "position_key", "read_bytes", "records", "serialize", "serialize_chunks",
 ]

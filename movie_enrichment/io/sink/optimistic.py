@@ -170,7 +170,7 @@ def _patched(snapshot: database.Snapshot, found: Version, patches: Patches, dige
     Every other record is written back as its bytes in that version (`database.serialize_chunks`)."""
     if snapshot.same_as(len(found.data), found.crc):
         read = snapshot.with_bytes(found.data)  # the file as the run read it: its bytes are these
-        items = database.records(read)
+        items = database.records(read, wanted=patches.keys())  # the records patched; the others stay bytes
         unknown = set(patches) - {key for key, _ in items}
         if unknown:
             raise SinkError(f"{len(unknown)} results have no record in the input, e.g. {sorted(unknown)[:3]}")
