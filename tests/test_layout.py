@@ -104,3 +104,23 @@ def test_no_module_uses_the_underscore_names_of_api():
         if path != PACKAGE / "api.py":
             wrong += _private_api_uses(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE)))
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_module_says_in_its_first_line_what_it_owns():
+    """A reader opening any file learns from its first docstring line what that file is for."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        first = (doc or "").split("\n", 1)[0].strip()
+        if not first:
+            wrong.append(f"{path.relative_to(PACKAGE)}: {first or 'no docstring'!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("room", ["io"])
+def test_no_module_of_the_io_room_mixes_things_past_400_lines(room):
+    """The io room was split (io/database, io/sink, io/tmdb: one thing per file); a file that grows past ~400 lines
+    has taken on a second thing."""
+    long = [f"{path.relative_to(PACKAGE)}: {n} lines" for path in sorted((PACKAGE / room).rglob("*.py"))
+            if (n := path.read_text(encoding="utf-8").count("\n")) > 400]
+    assert not long, "\n".join(long)
