@@ -17,7 +17,7 @@ import orjson
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from movie_enrichment.io import database, files
+from movie_enrichment.io import database, files, sink
 from movie_enrichment.pipelines import cli, errors
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -287,5 +287,7 @@ def test_an_unexpected_error_while_writing_is_named_in_its_one_line(server, db, 
     monkeypatch.setattr(database, "serialize_chunks", serialize)
     assert enrich(server, db) == errors.EXIT_FAILED
     assert db.read_bytes() == before and temp_files(db.parent) == []
+    # The write step kept its spool for a retry; once the run is over, the launcher removes it.
+    assert not os.path.exists(sink.spool_dir_for(str(db)))
     line = error_line(capfd)
     assert "Traceback" not in line and "serializer exploded on purpose" in line, line
