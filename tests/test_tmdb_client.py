@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from movie_enrichment.io import progress
 from movie_enrichment.io.tmdb import (
     APPEND_FOR,
+    Observer,
     TmdbAuthError,
     TmdbClient,
     TmdbError,
@@ -372,3 +374,44 @@ def test_search_and_find_send_their_parameters(tmdb):
     assert "year" not in search_any["query"]
     assert find["path"] == "/3/find/tt0137523" and find["query"]["external_source"] == ["imdb_id"]
     assert client.stats.by_endpoint == {"search/movie": 2, "find": 1}
+
+
+# --- Observers --------------------------------------------------------------------------------------
+
+
+def test_each_attempt_is_counted_once_in_the_stats_and_once_in_the_live_progress(tmdb):
+    tmdb.script = [respond(503, {}), respond(429, {}, {"Retry-After": "0"}), respond(200, {"id": 550})]
+    before = progress.TRACKER.counts()
+    with TmdbClient(tmdb.settings(retries=3, backoff=0)) as client:
+        assert client.get("/movie/550") == {"id": 550}
+    after = progress.TRACKER.counts()
+    moved = {name: after[name] - before[name] for name in ("requests", "retries", "throttled")}
+    assert len(tmdb.requests) == 3
+    assert moved == {"requests": 3, "retries": 2, "throttled": 1}
+    assert (client.stats.requests, client.stats.retries, client.stats.throttled) == (3, 2, 1)
+
+
+class _Recorder(Observer):
+    def __init__(self):
+        self.events = []
+
+    def on_sent(self, endpoint):
+        self.events.append(("sent", endpoint))
+
+    def on_retry(self):
+        self.events.append(("retry",))
+
+    def on_failure(self):
+        self.events.append(("failure",))
+
+
+def test_observers_given_replace_the_live_progress_and_the_stats_still_count(tmdb):
+    tmdb.script = [respond(502, {})]
+    recorder = _Recorder()
+    before = progress.TRACKER.counts()["requests"]
+    with TmdbClient(tmdb.settings(retries=1, backoff=0), observers=[recorder]) as client:
+        with pytest.raises(TmdbError):
+            client.get("/movie/550")
+    assert recorder.events == [("sent", "movie"), ("retry",), ("sent", "movie"), ("failure",)]
+    assert client.stats.requests == 2 and client.stats.errors == 1
+    assert progress.TRACKER.counts()["requests"] == before

@@ -96,26 +96,24 @@ class Observers(Observer):
     def __init__(self, observers: Iterable[Observer]):
         self._all = tuple(observers)
 
-    def on_sent(self, endpoint: str) -> None:
+    def _tell(self, event: str, *args) -> None:
         for observer in self._all:
-            observer.on_sent(endpoint)
+            getattr(observer, event)(*args)
+
+    def on_sent(self, endpoint: str) -> None:
+        self._tell("on_sent", endpoint)
 
     def on_retry(self) -> None:
-        for observer in self._all:
-            observer.on_retry()
+        self._tell("on_retry")
 
     def on_throttled(self) -> None:
-        for observer in self._all:
-            observer.on_throttled()
+        self._tell("on_throttled")
 
     def on_failure(self) -> None:
-        for observer in self._all:
-            observer.on_failure()
+        self._tell("on_failure")
 
     def on_cache_hit(self) -> None:
-        for observer in self._all:
-            observer.on_cache_hit()
+        self._tell("on_cache_hit")
 
     def on_unreachable(self, down: bool) -> None:
-        for observer in self._all:
-            observer.on_unreachable(down)
+        self._tell("on_unreachable", down)
