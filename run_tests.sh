@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Runs the linter configured in ruff.toml, then the whole test suite (unit, pipeline, end-to-end against the
-# bundled local server, fault mix). A lint finding fails the run before any test. Extra arguments pass through
-# to pytest, e.g. ./run_tests.sh -k matching -x
+# Runs the linter configured in ruff.toml, then the tests; a lint finding fails the run before any test.
+#   ./run_tests.sh           the whole suite, what CI runs: unit, pipeline, end to end against the bundled local
+#                            server, crash and signal, fault mix, bad inputs, database stores, the console in a
+#                            browser; spread over the machine's cores by pytest-xdist (-n auto)
+#   ./run_tests.sh --quick   the fast tier, for the edit-test loop: every test but those marked e2e, slow,
+#                            postgres or browser (pytest.ini says what each marker means)
+# Extra arguments pass through to pytest and win over these, e.g. ./run_tests.sh --quick -k matching -x, or
+# ./run_tests.sh -n 0 --pdb to run in one process.
 set -euo pipefail
 cd "$(dirname "$0")"
+tier=()
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  tier=(-m "not e2e and not slow and not postgres and not browser")
+fi
 . scripts/venv.sh
 if ! "$VENV/bin/ruff" check --quiet .; then
   echo "run_tests.sh: lint findings above (ruff.toml); '$VENV/bin/ruff check --fix .' mends many of them" >&2
   exit 1
 fi
-exec "$VENV/bin/python" -m pytest "$@"
+# loadgroup: tests of a file whose module fixture does the work (conftest.py groups them) stay on one worker.
+exec "$VENV/bin/python" -m pytest -n auto --dist loadgroup ${tier[@]+"${tier[@]}"} "$@"

@@ -30,7 +30,7 @@ setuptools.setup(
         "postgres": ["psycopg[binary]>=3.1,<4"],
         # requests: the test server's own tests call it as a third-party client would.
         "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4",
-                 "selenium>=4.20,<5", "httpx>=0.27", "requests>=2.31"],
+                 "selenium>=4.20,<5", "httpx>=0.27", "requests>=2.31", "pytest-xdist>=3.5"],
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core. requests: the
         # peers' hand-written clients; httpx: the console benchmark's client.
         "bench": ["google-api-core", "psutil", "requests>=2.31", "httpx>=0.27"],

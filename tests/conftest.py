@@ -1,11 +1,17 @@
-"""Shared fixtures: the bundled local TMDB server, the sample database, and running the real command."""
+"""Shared fixtures: the bundled local TMDB server, the sample database, running the command (in this process, or
+as a real process where that is the point), and the tiers of the suite (markers, see pytest.ini)."""
 
+import contextlib
 import dataclasses
+import logging
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 
 import orjson
 import pytest
@@ -42,21 +48,140 @@ def expected() -> dict:
     return orjson.loads((DATA / "sample_expected.json").read_bytes())
 
 
-def run_cli(args, tmp_path, env=None, timeout=300, key=API_KEY) -> Completed:
-    """Runs `python -m movie_enrichment` as a user would, with its own cache folder under tmp_path."""
+# -- running the command ---------------------------------------------------------------------------------------
+
+def run_cli(args, tmp_path, env=None, timeout=300, key=API_KEY, subprocess=False) -> Completed:  # noqa: A002
+    """Runs the `movie-enrich` command with its own cache folder under tmp_path, the key in TMDB_API_KEY (none
+    with key=None) and `env` on top of this process's environment.
+
+    By default in this process (`cli.main(argv)`, with stdout and stderr captured at the descriptor level), which
+    spares the 1-2 s of a new interpreter importing Apache Beam. subprocess=True runs `python -m movie_enrichment`
+    as a user would: for what only a real process shows (its exit code as the console script, a crash, a
+    signal, a lock held by another process, the interpreter's own start-up output).
+    """
     environment = {k: v for k, v in os.environ.items() if k not in ("TMDB_API_KEY", "TMDB_API_KEY_FILE")}
     environment["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     if key:
         environment["TMDB_API_KEY"] = key
     environment.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "movie_enrichment", *map(str, args)], env=environment,
+    argv = [str(arg) for arg in args]
+    if subprocess:
+        return _in_a_process(argv, environment, timeout)
+    return _in_this_process(argv, environment)
+
+
+def _in_a_process(argv: list[str], environment: dict, timeout: float) -> Completed:
+    done = subprocess.run([sys.executable, "-m", "movie_enrichment", *argv], env=environment,
                           capture_output=True, text=True, timeout=timeout)
     return Completed(done.returncode, done.stdout, done.stderr)
 
 
+def _in_this_process(argv: list[str], environment: dict) -> Completed:
+    if threading.current_thread() is not threading.main_thread():
+        # The environment, descriptors 1 and 2 and signal handlers belong to the whole process.
+        raise RuntimeError("run_cli runs in this process only from the main thread: pass subprocess=True")
+    from movie_enrichment.cli import main
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with _environment(environment), _process_state(), _captured(out, err):
+            try:
+                status = main(argv)
+            except SystemExit as stop:  # argparse's usage errors
+                if isinstance(stop.code, str):
+                    print(stop.code, file=sys.stderr)
+                    status = 1
+                else:
+                    status = stop.code or 0
+        return Completed(status, _text(out), _text(err))
+
+
+def _text(handle) -> str:
+    handle.seek(0)
+    return handle.read().decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+@contextlib.contextmanager
+def _environment(environment: dict):
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _captured(out, err):
+    """Descriptors 1 and 2, and sys.stdout and sys.stderr on them, into two files: the command also writes to
+    the real descriptor 2 (pipelines/process.py `say`, `stderr_aside`), as a subprocess's pipes would get it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_fds = os.dup(1), os.dup(2)
+    saved_streams = sys.stdout, sys.stderr
+    os.dup2(out.fileno(), 1)
+    os.dup2(err.fileno(), 2)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr, *saved_streams):
+            with contextlib.suppress(ValueError, OSError):
+                stream.flush()
+        sys.stdout, sys.stderr = saved_streams
+        os.dup2(saved_fds[0], 1)
+        os.dup2(saved_fds[1], 2)
+        for fd in saved_fds:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _process_state():
+    """What the command sets on its process, put back afterwards: the logging setup (`logging.basicConfig(force=
+    True)` replaces the root's handlers, `--log_level` sets levels), SIGINT and SIGTERM handlers, and the
+    per-process registries and caches a fresh process would not have."""
+    root = logging.getLogger()
+    handlers, disabled = list(root.handlers), logging.root.manager.disable
+    levels = {name: logger.level for name, logger in [("", root), *logging.root.manager.loggerDict.items()]
+              if isinstance(logger, logging.Logger)}
+    in_main = threading.current_thread() is threading.main_thread()
+    signals = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
+    _forget_per_process_state()
+    try:
+        yield
+    finally:
+        _forget_per_process_state()
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        for name, level in levels.items():
+            (logging.getLogger(name) if name else root).setLevel(level)
+        logging.disable(disabled)
+        for sig, handler in signals.items():
+            signal.signal(sig, handler)
+
+
+def _forget_per_process_state() -> None:
+    """What a new process starts without: kept between in-process runs, the key verdicts would let a run skip its
+    key check, the breaker would remember the previous run's outage, and a cache file would stay open."""
+    from movie_enrichment.io import response_cache
+    from movie_enrichment.io.tmdb import state
+    state.forget_process_state()
+    for cache in list(response_cache._CACHES.values()):  # pylint: disable=protected-access
+        cache.flush()  # what the run queued, as a process's exit would (the launcher flushes it already)
+    response_cache._CACHES.clear()  # pylint: disable=protected-access
+
+
 @pytest.fixture
-def cli(tmp_path):
-    return lambda args, **kw: run_cli(args, tmp_path, **kw)
+def cli(tmp_path, request):
+    """run_cli bound to this test's folder; in a real process for a test marked `e2e`."""
+    real = request.node.get_closest_marker("e2e") is not None
+    return lambda args, **kw: run_cli(args, tmp_path, **{"subprocess": real, **kw})
 
 
 def load(path) -> dict:
@@ -107,3 +232,80 @@ def store_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'movies.db'}"
     server = request.getfixturevalue("postgres_server")
     return server.create_database(f"test_{os.getpid()}_{next(_DATABASES)}")
+
+
+# -- tiers (pytest.ini's markers; ./run_tests.sh --quick leaves out e2e, slow, postgres and browser) ------------
+
+# Tests in files other helpers own that start real processes themselves, marked here by name (a name no longer
+# there marks nothing). Tests in the other files carry their markers themselves.
+_E2E = {
+    "test_concurrent_writers.py": ("test_a_run_keeps_what_a_scraper_saved_during_its_lookups",
+                                   "test_two_runs_at_once_the_second_fails_fast_or_waits_its_turn",
+                                   "test_a_scraper_saving_all_through_a_run_loses_nothing_and_neither_does_the_run"),
+    "test_console.py": ("test_runs_read_the_key_from_the_file_serve_was_given_and_nothing_shows_it",),
+    "test_progress_file.py": ("*",),
+    "test_store_runs.py": ("test_sigkill_mid_run_then_resume_repeats_at_most_a_batch_per_worker",
+                           "test_a_concurrent_writer_loses_nothing"),
+}
+# Tests in files other helpers own that run the pipeline (the command in this process, or a whole graph) and so
+# take a second or more each: left out of the quick tier, as the tests so marked in the other files are.
+_SLOW = {
+    "test_build_pipeline.py": ("test_checkpoints_of_an_unknown_version_are_ignored_and_their_movies_looked_up",
+                               "test_checkpoints_of_format_version_1_are_resumed_into_the_same_result",
+                               "test_failures_are_listed_and_a_rerun_resumes_them_from_the_checkpoints",
+                               "test_the_whole_graph_enriches_writes_once_and_counts_every_outcome"),
+    "test_catalog_data.py": ("test_expected_answers_agree_with_the_matcher",),
+    "test_checkpoints.py": ("test_read_checkpoints_on_a_missing_folder_yields_nothing",
+                            "test_read_checkpoints_without_a_folder_yields_nothing",
+                            "test_read_checkpoints_yields_key_and_hit"),
+    "test_database.py": ("test_read_movie_database_outputs_records_and_one_snapshot",),
+    "test_duplicate_keys.py": ("test_an_untouched_record_keeps_its_bytes_beside_duplicates_in_another_file",
+                               "test_fail_stops_before_anything_is_written_or_requested",
+                               "test_keep_last_says_so_in_one_line_and_the_backup_keeps_the_earlier_records"),
+    "test_enrich.py": ("test_enrich_movies_per_part_gives_field_patches_without_grouping",
+                       "test_enrich_movies_transform_merges_both_branches"),
+    "test_fidelity_properties.py": ("test_a_real_run_that_enriches_some_records_keeps_every_value_of_every_record",
+                                    "test_duplicate_keys_are_all_counted_and_the_last_record_kept",
+                                    "test_read_patch_write_keeps_every_value_and_type"),
+    "test_option_checks.py": ("test_a_json_database_with_a_recent_failure_is_healed_by_one_stale_run",
+                              "test_the_command_warns_once_about_unknown_titles_and_enriches_the_known"),
+    "test_outage.py": ("test_a_run_goes_on_when_tmdb_comes_back_within_tmdb_down_after",
+                       "test_a_run_with_tmdb_down_stops_asking_and_says_why"),
+    "test_review_and_pins.py": ("test_a_corrected_year_is_looked_up_again_and_an_unrelated_edit_is_not",
+                                "test_review_pin_and_rerun_loop",
+                                "test_sample_in_a_scraped_tables_names_matched_end_to_end"),
+    "test_selection.py": ("test_reprocess_through_the_command_requests_only_the_selected",),
+    "test_store_runs.py": ("*",),
+    "test_write_failures.py": ("*",),
+}
+# Fixtures that start a real process (the console's server) or a browser.
+_E2E_FIXTURES = ("console",)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        name = getattr(item, "originalname", item.name)
+        if _listed(_E2E, item.path.name, name) or any(fixture in names for fixture in _E2E_FIXTURES):
+            item.add_marker(pytest.mark.e2e)
+        if _listed(_SLOW, item.path.name, name):
+            item.add_marker(pytest.mark.slow)
+        if "postgres_server" in names or params.get("store_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+        if _uses_a_module_fixture(item):
+            # pytest-xdist (--dist loadgroup): the fixture's work (a corpus of runs, a reference run) is done once,
+            # on the one worker that runs the whole file, not once per worker.
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
+def _listed(table: dict, file: str, test: str) -> bool:
+    names = table.get(file, ())
+    return "*" in names or test in names
+
+
+def _uses_a_module_fixture(item) -> bool:
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(defs and defs[-1].scope in ("module", "class", "package") for defs in definitions.values())

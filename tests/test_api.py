@@ -14,8 +14,6 @@ from movie_enrichment import api
 from movie_enrichment.io import progress
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
-pytestmark = pytest.mark.slow
-
 PHASE_ORDER = {p: i for i, p in enumerate(progress.PHASES)}
 
 
@@ -107,6 +105,7 @@ def test_check_options_says_where_a_run_would_write_and_leaves_nothing_behind(sa
         movie_enrichment.check_options(sample_db.name, tmdb_base_url=tmdb_server.url)
 
 
+@pytest.mark.e2e  # launches a real run
 def test_a_key_file_reaches_the_run_which_reads_it_itself(sample_db, tmdb_server, options, tmp_path, monkeypatch):
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -136,6 +135,7 @@ def test_a_key_file_reaches_the_run_which_reads_it_itself(sample_db, tmdb_server
     assert raised.value.status == 2
 
 
+@pytest.mark.e2e  # launches a real run
 def test_a_list_of_titles_and_of_enrichers_become_the_options_files(sample_db, tmdb_server, options):
     keys = list(load(sample_db))[:3]
     run = movie_enrichment.launch(str(sample_db), titles=keys, enrich=["metadata"], **options(tmdb_server))
@@ -150,6 +150,7 @@ def test_a_list_of_titles_and_of_enrichers_become_the_options_files(sample_db, t
     assert all(set(after[k]["enrichment"]) == {"metadata"} for k in enriched)
 
 
+@pytest.mark.e2e  # launches a real run
 def test_script_launches_a_run_and_watches_progress_rise_to_done(sample_db, slow_server, options):
     started = time.monotonic()
     run = movie_enrichment.launch(str(sample_db), **options(slow_server))
@@ -178,6 +179,7 @@ def test_script_launches_a_run_and_watches_progress_rise_to_done(sample_db, slow
     assert json.loads(record)["report"]["movies_looked_up"] == 200
 
 
+@pytest.mark.e2e  # launches a real run
 def test_cancel_mid_run_keeps_the_database_whole_and_a_rerun_finishes_the_rest(sample_db, slow_server, options,
                                                                               expected):
     original = sample_db.read_bytes()
@@ -213,6 +215,7 @@ def test_cancel_mid_run_keeps_the_database_whole_and_a_rerun_finishes_the_rest(s
         assert got == want or status in ("not_found", "ambiguous"), key
 
 
+@pytest.mark.e2e  # launches a real run
 def test_asyncio_app_launches_cancels_and_resumes_without_blocking_its_loop(sample_db, slow_server, options):
     original = sample_db.read_bytes()
 
@@ -260,6 +263,7 @@ def test_asyncio_app_launches_cancels_and_resumes_without_blocking_its_loop(samp
     assert len(ticks) > 20 and max(gaps) < 1.0, f"the event loop was blocked for {max(gaps):.2f} s"
 
 
+@pytest.mark.e2e  # launches a real run
 def test_attach_follows_a_run_started_elsewhere_to_its_end(sample_db, slow_server, options):
     launched = movie_enrichment.launch(str(sample_db), **options(slow_server))
     watch(launched, until=lambda p: p["phase"] != "starting")
@@ -275,6 +279,7 @@ def test_attach_follows_a_run_started_elsewhere_to_its_end(sample_db, slow_serve
         movie_enrichment.attach(str(sample_db), run_id="another")
 
 
+@pytest.mark.e2e  # launches a real run
 def test_attach_to_a_killed_run_says_it_failed(sample_db, slow_server, options):
     run = movie_enrichment.launch(str(sample_db), **options(slow_server))
     watch(run, until=lambda p: p["movies_done"] > 0)
@@ -293,6 +298,7 @@ def test_attach_without_a_run_is_a_clear_error(tmp_path):
         movie_enrichment.attach(str(tmp_path / "movies.json"))
 
 
+@pytest.mark.e2e  # launches a real run
 def test_a_second_launch_on_a_busy_output_fails_with_the_holders_line(sample_db, slow_server, options):
     first = movie_enrichment.launch(str(sample_db), **options(slow_server))
     watch(first, until=lambda p: p["movies_done"] > 0)
@@ -307,6 +313,7 @@ def test_a_second_launch_on_a_busy_output_fails_with_the_holders_line(sample_db,
     assert first.wait(timeout=120) == "succeeded"
 
 
+@pytest.mark.e2e  # launches a real run
 def test_a_sqlite_store_is_launched_and_attached_to_by_its_url(sample_db, tmdb_server, options, tmp_path):
     url = f"sqlite:///{tmp_path / 'movies.db'}"
     converted = run_cli(["convert", "--input", sample_db, "--output", url], tmp_path)
@@ -322,6 +329,7 @@ def test_a_sqlite_store_is_launched_and_attached_to_by_its_url(sample_db, tmdb_s
     assert attached.report()["movies_looked_up"] == 200
 
 
+@pytest.mark.e2e  # launches a real run
 def test_a_store_password_never_reaches_the_handle(tmdb_server, options, tmp_path):
     url = "postgresql://enricher:s3cret-pw@127.0.0.1:9/movies"  # nothing listens on port 9
 

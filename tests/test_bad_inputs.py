@@ -9,11 +9,10 @@ EXPECTED.json maps each corpus file to {"outcome": "fatal", "message": <part of 
 optional checks ("bom", "originals", "huge_field", "names") and a "note". An entry with a "bug" is expected to fail
 (strict xfail) until that bug is fixed. Four path cases that cannot be corpus files are added here.
 
-Every case runs once, against its own local TMDB server, several at a time (module fixture `runs`); the tests
-then look at the results.
+Every case runs once, in this process (`run_cli`), against its own local TMDB server (module fixture `runs`); the
+tests then look at the results.
 """
 
-import concurrent.futures
 import dataclasses
 import json
 import pathlib
@@ -30,7 +29,8 @@ CORPUS = pathlib.Path(__file__).resolve().parent / "bad_inputs"
 EXPECTED: dict = orjson.loads((CORPUS / "EXPECTED.json").read_bytes())
 OWN = ("tmdb", "images", "enrichment")
 BOM = b"\xef\xbb\xbf"
-PARALLEL = 4
+
+pytestmark = pytest.mark.slow  # every test looks at the module fixture's 28 runs
 
 # Paths that cannot be files in a corpus (what each must say is in PATH_MESSAGES).
 PATH_CASES = ("input is a directory", "input is missing", "output folder is missing", "output is a directory")
@@ -100,7 +100,7 @@ def _run_case(name: str, root: pathlib.Path) -> Run:
     before = tree(folder)
     with TmdbServer(catalog=CATALOG, api_key=API_KEY) as server:
         args = ["--input", input_path, *extra, "--tmdb_base_url", server.url, "--no_http_cache", "--progress", "off"]
-        done = run_cli(args, folder, timeout=120)
+        done = run_cli(args, folder)
         counts = server.counts()
     searches = counts["by_endpoint"].get("search/movie", 0) + counts["by_endpoint"].get("find", 0)
     return Run(name, folder, input_path, output, where, done, before, tree(folder), counts["total"], searches)
@@ -109,11 +109,7 @@ def _run_case(name: str, root: pathlib.Path) -> Run:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Run]:
     root = tmp_path_factory.mktemp("bad-inputs")
-    names = list(EXPECTED) + list(PATH_CASES)
-    # The slowest first, so that the pool stays busy to the end.
-    names.sort(key=lambda n: -(CORPUS / n).stat().st_size if n in EXPECTED else 0)
-    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip(names, pool.map(lambda n: _run_case(n, root), names)))
+    return {name: _run_case(name, root) for name in [*EXPECTED, *PATH_CASES]}
 
 
 def _param(name: str) -> pytest.param:

@@ -29,6 +29,7 @@ sys.exit(probe.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.e2e
 def test_every_probe_fires_on_a_real_run_and_one_that_does_not_fails_it(tmp_path, tmdb_server, sample_db):
     timeline = tmp_path / "timeline.json"
     env = {k: v for k, v in os.environ.items() if k != "TMDB_API_KEY"}

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PEERS = ("pipeline", "n_plus_one", "load_once", "thread_pool", "beam_enrichment")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_smoke_run_writes_every_peer_row_with_equal_outputs(tmp_path):
     pytest.importorskip("google.api_core", reason="Beam's Enrichment peer needs the bench extra: "
                         "pip install -e '.[bench]'")

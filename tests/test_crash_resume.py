@@ -14,7 +14,7 @@ from conftest import API_KEY
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # real processes, killed and signalled
 
 MOVIES = 480
 BATCH = 40

@@ -1,4 +1,7 @@
-"""The command end to end against the bundled local TMDB server, on temporary files."""
+"""The command end to end against the bundled local TMDB server, on temporary files.
+
+`cli` runs the command in this process; a test marked `e2e` runs it as a real process (`python -m
+movie_enrichment`): the whole sample once as a user would, and the interpreter's own start-up output."""
 
 import filelock
 import orjson
@@ -17,6 +20,7 @@ def originals(db: dict) -> dict:
     return {k: ({f: v for f, v in r.items() if f not in OWN} if isinstance(r, dict) else r) for k, r in db.items()}
 
 
+@pytest.mark.e2e
 def test_full_run_keeps_every_record_and_matches_the_sample_right(tmdb_server, sample_db, expected, cli):
     before = load(sample_db)
     done = cli(base_args(tmdb_server, sample_db))
@@ -54,6 +58,7 @@ def test_full_run_keeps_every_record_and_matches_the_sample_right(tmdb_server, s
     assert "requests" in done.stdout and "ok" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_rerun_that_changes_nothing_writes_nothing(tmdb_server, sample_db, cli):
     assert cli(base_args(tmdb_server, sample_db)).returncode == 0
     first = sample_db.read_bytes()
@@ -71,6 +76,7 @@ def test_a_rerun_that_changes_nothing_writes_nothing(tmdb_server, sample_db, cli
     assert tree(folder) == backups, "no backup of an unchanged database"
 
 
+@pytest.mark.slow
 def test_eleven_no_op_reruns_keep_every_distinct_earlier_version(tmdb_server, sample_db, cli):
     original = sample_db.read_bytes()
     assert cli(base_args(tmdb_server, sample_db, "--keep_backups", "3")).returncode == 0
@@ -86,6 +92,7 @@ def test_eleven_no_op_reruns_keep_every_distinct_earlier_version(tmdb_server, sa
     assert sorted(tree(folder).values()) == sorted([original, enriched]), "both earlier versions are kept"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content, message", [
     (b"{not json", "not valid JSON"),
     (b'["a", "b"]', "no movie records"),
@@ -115,6 +122,7 @@ def test_missing_input_fails_in_one_line(tmdb_server, tmp_path, cli):
         f"movie-enrich: error: input file not found: {tmp_path / 'nope.json'}"
 
 
+@pytest.mark.slow
 def test_rejected_key_stops_before_writing(tmdb_server, sample_db, cli):
     before = tree(sample_db.parent)
     done = cli(base_args(tmdb_server, sample_db), key="wrong-key")
@@ -125,6 +133,7 @@ def test_rejected_key_stops_before_writing(tmdb_server, sample_db, cli):
     assert {k: v for k, v in after.items() if ".checkpoints" not in k} == before
 
 
+@pytest.mark.slow
 def test_metadata_only_leaves_images_out(tmdb_server, sample_db, cli):
     done = cli(base_args(tmdb_server, sample_db, "--enrich", "metadata"))
     assert done.returncode == 0, done.stderr
@@ -134,6 +143,7 @@ def test_metadata_only_leaves_images_out(tmdb_server, sample_db, cli):
     assert tmdb_server.counts()["by_endpoint"].get("configuration", 0) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, body", [
     ("movies.jsonl", b'{"title": "Psycho", "year": 1960}\n{"title": "The Matrix", "year": 1999}\n'),
     ("movies.json", b'[{"title": "Psycho", "year": 1960}, {"title": "The Matrix", "year": 1999}]'),
@@ -169,6 +179,7 @@ def test_dry_run_touches_no_file_and_no_server(tmdb_server, sample_db, cli):
     assert tree(sample_db.parent) == before and tmdb_server.counts()["total"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [
     ["--direct_running_mode", "multi_threading", "--direct_num_workers", "4"],
     ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
@@ -194,6 +205,7 @@ def test_cached_rerun_makes_one_request_to_check_the_key(tmdb_server, sample_db,
     assert b"test-api-key" not in cache.read_bytes()
 
 
+@pytest.mark.slow
 def test_progress_lines_and_report(tmdb_server, sample_db, cli):
     done = cli(["--input", sample_db, "--tmdb_base_url", tmdb_server.url, "--no_http_cache", "--progress",
                 "lines", "--progress_interval", "0.2", "--max_requests_per_second", "200"])
@@ -204,6 +216,7 @@ def test_progress_lines_and_report(tmdb_server, sample_db, cli):
     assert report["requests"] == tmdb_server.counts()["total"]
 
 
+@pytest.mark.slow
 def test_multi_processing_mode_gives_the_same_database(tmdb_server, sample_db, tmp_path, cli):
     """DoFns pickled into other processes, as on a distributed runner: same result, rate shared out."""
     threaded = tmp_path / "threaded.json"
@@ -233,6 +246,7 @@ def test_help_lists_our_options_first_in_groups(cli):
     assert beam_help.returncode == 0 and "--runner RUNNER" in beam_help.stdout
 
 
+@pytest.mark.e2e
 def test_a_normal_run_starts_quietly(tmdb_server, sample_db, cli):
     done = cli(base_args(tmdb_server, sample_db))
     assert done.returncode == 0

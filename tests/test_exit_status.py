@@ -45,6 +45,7 @@ def args(url, db, *extra):
             "--max_requests_per_second", "0", "--http_retries", "0", *extra]
 
 
+@pytest.mark.e2e  # the exit status of a real process
 def test_all_lookups_failing_exits_5(small_db, tmp_path, cli):
     """Also when the database holds records without a usable title: they make no request, so they are not
     lookups that succeeded (the bundled sample has a few, and TMDB down exited 4 on it)."""
@@ -65,6 +66,7 @@ def test_all_lookups_failing_exits_5(small_db, tmp_path, cli):
     assert report["enrichers"]["metadata"]["invalid"] == 2 and report["movies_failed"] == MOVIES
 
 
+@pytest.mark.slow
 def test_some_failures_exit_4_unless_max_failures_allows_them(small_db, tmp_path, cli):
     original = small_db.read_bytes()
     with TmdbServer(api_key=API_KEY, faults=Faults(error_5xx=0.2)) as server:

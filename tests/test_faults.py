@@ -11,7 +11,7 @@ from conftest import API_KEY
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import Faults, TmdbServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MOVIES = 2000
 FAULT_MIX = dict(error_5xx=0.05, truncated=0.01, stall=0.005, stall_seconds=2.0, reset=0.005, burst_429=0.002,

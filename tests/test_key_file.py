@@ -141,6 +141,7 @@ def _args(server, db, *extra):
             "--http_cache", db.parent.parent / "cache.sqlite", *extra]
 
 
+@pytest.mark.slow
 def test_a_run_reads_its_key_from_the_file_the_option_or_the_variable_names(tmp_path, db, tmdb_server, cli):
     secrets = tmp_path / "secrets"
     secrets.mkdir()
@@ -169,6 +170,7 @@ def test_a_bad_key_file_stops_the_run_in_one_line_before_anything_is_written(tmp
     assert tree(db.parent) == before and tmdb_server.counts()["total"] == 0
 
 
+@pytest.mark.slow
 def test_a_key_and_a_key_file_together_is_a_usage_error(tmp_path, db, tmdb_server, cli):
     done = cli(_args(tmdb_server, db, "--tmdb_api_key_file", key_file(tmp_path)))  # TMDB_API_KEY is set too
     assert done.returncode == 0, "the command line wins over the environment"
@@ -176,6 +178,7 @@ def test_a_key_and_a_key_file_together_is_a_usage_error(tmp_path, db, tmdb_serve
     assert both.returncode == 2 and "--tmdb_api_key and --tmdb_api_key_file both give the key" in both.stderr
 
 
+@pytest.mark.slow
 def test_a_wrong_key_is_found_before_any_cached_answer_is_trusted(tmp_path, db, cli):
     """A warm cache: a wrong key still stops the run (exit 1, one line, nothing written) at one request, and a
     right key costs at most one request more than the cache answers."""

@@ -3,6 +3,7 @@
 import time
 
 import apache_beam as beam
+import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -20,6 +21,7 @@ class SlowToPickle:
         return (SlowToPickle, (self.n,))
 
 
+@pytest.mark.slow
 def test_an_element_still_being_encoded_is_not_cut_in_two():
     # With Beam's timer flush, the grouping's first chunk ends mid-element: the run fails to decode it, or
     # reads back a None. Flushed by size only, every element arrives whole.

@@ -38,6 +38,7 @@ def test_help_ends_with_examples(cli):
     assert "--dry_run" in tail and "--max_failures 5%" in tail and "--reprocess failed" in tail
 
 
+@pytest.mark.slow
 def test_a_previous_version_already_backed_up_is_named_not_called_missing(tmp_path, cli, tmdb_server):
     """The sink writes no backup byte-identical to the newest one; the table then names that backup rather than
     saying there was no previous output (the database restored by hand from its backup, say)."""

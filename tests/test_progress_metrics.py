@@ -110,6 +110,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_portable_runner_with_an_external_worker_pool_shows_the_runs_progress(tmdb_server, sample_db, tmp_path):
     """How Flink, Spark and Dataflow run Python: SDK workers this process does not see. The run's progress file

@@ -11,6 +11,7 @@ from pathlib import Path
 import apache_beam as beam
 import filelock
 import orjson
+import pytest
 from conftest import API_KEY, DATA, load
 
 from movie_enrichment.io.tmdb import TmdbSettings
@@ -96,6 +97,7 @@ def _exec_start(unit: str) -> list[str]:
     return shlex.split(line.replace("%%", "%"))
 
 
+@pytest.mark.e2e  # through /bin/sh, as cron and systemd run it
 def test_the_schedule_examples_run_as_written(tmp_path, tmdb_server):
     """The cron line and the service's command, with only the paths and the server's URL replaced, run through
     cron's and systemd's quoting: the key from a chmod 600 file, nothing printed (so nothing mailed) when a run

@@ -20,6 +20,7 @@ def edit(server, tmdb_ids):
         server.change_movie(tmdb_id, overview=f"Edited overview of {tmdb_id}.")
 
 
+@pytest.mark.slow
 def test_a_run_without_refresh_is_answered_by_the_cache(tmdb_server, sample_db, tmp_path, cli):
     cache = tmp_path / "cache.sqlite"
     assert cli(args(tmdb_server, sample_db, cache, "--output", tmp_path / "first.json")).returncode == 0
@@ -32,7 +33,9 @@ def test_a_run_without_refresh_is_answered_by_the_cache(tmdb_server, sample_db, 
     assert report["cache_hits"] > 300 and report["requests"] == 1
 
 
-@pytest.mark.parametrize("mode", [["--reprocess", "all"], ["--reprocess", "stale", "--stale_after", "0.00001"]],
+@pytest.mark.slow
+# --stale_after 1e-9 days (86 us): whatever the first run stamped is stale however soon the second run starts.
+@pytest.mark.parametrize("mode", [["--reprocess", "all"], ["--reprocess", "stale", "--stale_after", "0.000000001"]],
                          ids=["all", "stale"])
 def test_a_refresh_fetches_fresh_data_and_updates_the_cache(tmdb_server, sample_db, tmp_path, cli, mode):
     cache = tmp_path / "cache.sqlite"
@@ -49,6 +52,7 @@ def test_a_refresh_fetches_fresh_data_and_updates_the_cache(tmdb_server, sample_
     assert [after[known[i]]["tmdb"]["overview"] for i in changed] == [f"Edited overview of {i}." for i in changed]
 
 
+@pytest.mark.slow
 def test_reprocess_changed_refreshes_only_the_listed_movies(tmdb_server, sample_db, tmp_path, cli):
     cache = tmp_path / "cache.sqlite"
     assert cli(args(tmdb_server, sample_db, cache)).returncode == 0

@@ -22,6 +22,10 @@ from conftest import Completed, run_cli
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import Faults, TmdbServer
 
+# Real processes: what a user's terminal and log files get, interpreter warnings included (in this process pytest
+# would catch those), two scenarios at once.
+pytestmark = pytest.mark.e2e
+
 V3_KEY = "k3y-SECRET-v3-0123456789abcdef"
 V4_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJTRUNSRVQtdjQtcmVhZGVyIn0.U0VDUkVULXY0LXNpZ25hdHVyZS0wMTIzNDU2Nzg5"
 MOVIES = 30
@@ -50,7 +54,8 @@ def _scenario(kind: str, folder: pathlib.Path) -> Scenario:
     def run(name, *extra, key=secret, env=None):
         before = server.counts()["total"]
         runs[name] = run_cli(["--input", db, "--tmdb_base_url", server.url, "--progress", "off", *extra],
-                             folder, key=key, env=env, timeout=120)
+                             folder, key=key, env=env, timeout=120,
+                             subprocess=True)
         requests[name] = server.counts()["total"] - before
 
     with TmdbServer(catalog=synthetic.catalog(MOVIES), **server_args) as server:

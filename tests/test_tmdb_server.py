@@ -287,6 +287,7 @@ def test_latency(server, session):
     assert time.perf_counter() - start >= 0.05
 
 
+@pytest.mark.e2e
 def test_cli_prints_url_and_exits_on_sigterm(tmp_path):
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(CATALOG), encoding="utf-8")

@@ -10,6 +10,7 @@ import time
 import warnings
 
 import orjson
+import pytest
 from conftest import API_KEY
 
 from movie_enrichment.io.tmdb import TmdbSettings
@@ -27,6 +28,7 @@ def wait_until(predicate, timeout=120.0):
     return False
 
 
+@pytest.mark.e2e  # stopped by SIGTERM
 def test_watch_merges_new_files_enriches_them_and_stops_cleanly(tmdb_server, tmp_path):
     db = tmp_path / "movies.json"
     db.write_bytes(orjson.dumps({"Psycho": {"title": "Psycho", "year": 1960, "director": "Alfred Hitchcock"}}))
