@@ -30,7 +30,7 @@ CATEGORIES = [
     ("lookup: title matching", r"match_movie .*(_score_all|_decide|_ranked|title_similarity)"),
     ("lookup: HTTP client (requests/urllib3)", r"(TmdbClient\.get|requests/|urllib3/)"),
     ("lookup: other", r"LookupTmdbFn"),
-    ("metadata + images DoFns", r"(EnrichMetadataFn|EnrichImagesFn)"),
+    ("metadata + images enrichers", r"(EnrichPartsFn|MetadataEnricher|ImagesEnricher)"),
     ("merge parts", r"merge_parts"),
     ("failures list", r"_WriteFailuresFn"),
     ("Beam: element coders (shuffles, side inputs)", r"(coder_impl|coders\.py|pickler|_pickle|dill|cloudpickle)"),

@@ -9,7 +9,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from bench import catalogue, measure
+from bench import catalogue, measure, shared_key
 from bench.scenarios import BEAM_WORKERS, CONCURRENCY, PEERS, PIPELINE, Row
 
 TEMPLATE = Path(__file__).with_name("RESULTS.md.tmpl")
@@ -176,12 +176,20 @@ def targets(results: dict) -> list[list[str]]:
     c = results.get("C")
     if c:
         out += [[target, figure, _verdict(met)] for target, figure, met in catalogue.targets(c["curve"])]
+    s5 = results.get("S5")
+    if s5:
+        out += [[target, figure, _verdict(met)] for target, figure, met in shared_key.targets(s5)]
     return out
 
 
 
+# Probes renamed since results were saved: the old name, the current one (bench/probe.py).
+RENAMED = {"metadata: EnrichMetadataFn": "metadata: MetadataEnricher", "images: EnrichImagesFn": "images: ImagesEnricher"}
+
+
 def _marks(prof: dict | None) -> dict[str, tuple]:
-    return {name: (calls, first, last, inside) for name, calls, first, last, inside in (prof or {}).get("timeline", [])}
+    return {RENAMED.get(name, name): (calls, first, last, inside)
+            for name, calls, first, last, inside in (prof or {}).get("timeline", [])}
 
 
 def _steady_rate(row: Row) -> float | None:
@@ -218,7 +226,7 @@ def findings(results: dict) -> list[str]:
             marks = _marks(s1.get("profile"))
             lookup = marks.get("lookup: LookupTmdbFn (per batch, HTTP)")
             end = marks.get("process exit (probe end)")
-            images = marks.get("images: EnrichImagesFn")
+            images = marks.get("images: ImagesEnricher")
             if lookup and end:
                 rate = pipe.requests / (lookup[2] - lookup[1]) if lookup[2] > lookup[1] else float("nan")
                 line = prose("finding_s1_profiled", before=f"{lookup[1]:.1f}", span=f"{lookup[2] - lookup[1]:.1f}",
@@ -325,16 +333,23 @@ def _rate_series(row: Row, step: float = 10.0) -> str:
 
 # --- the document -----------------------------------------------------------------------------------------
 
-def render(results: dict, mode: str, started: str, elapsed: float) -> str:
+def render(results: dict, mode: str, started: str, elapsed: float, merged: list[dict] = ()) -> str:
+    """The document. `merged`: the later runs of some scenarios (`--only`) put over the run that started at
+    `started`, each as {"scenarios", "started", "elapsed"}."""
     mach, ver = results["machine"], results["versions"]
     lines = _lines("header", flag="" if mode == "full" else " --" + mode, started=started, mode=mode,
                    minutes=f"{elapsed / 60:.1f}", nproc=mach["nproc"], cpu=mach["cpu"], ram=mach["ram"], os=mach["os"],
                    versions=", ".join(f"{k} {v}" for k, v in ver.items()))
+    for later in merged:
+        lines += _lines("merged", scenarios=", ".join(later["scenarios"]), only=",".join(later["scenarios"]),
+                        started=later["started"], minutes=f"{later['elapsed'] / 60:.1f}")
     codes: dict[str, list[str]] = {}
-    for result in results.values():
+    for name, result in results.items():
         if isinstance(result, dict):
             for row in result.get("rows", []):
                 codes.setdefault(row.code, []).append(row.scenario)
+            if result.get("code"):  # a scenario without rows (S5) says its code once
+                codes.setdefault(result["code"], []).append(name)
     if len(codes) == 1:
         lines += _lines("code_same", code=next(iter(codes)))
     elif codes:
@@ -396,8 +411,19 @@ def render(results: dict, mode: str, started: str, elapsed: float) -> str:
         c = results["C"]
         lines += _lines("catalogue", sizes=" and ".join(f"{n:,}" for n in c["cfg"]["sizes"]),
                         noise=f"{c['cfg']['noise']:,}", table=_block(catalogue.section(c["curve"]))) + [""]
+    if "S5" in results:
+        lines += s5_section(results["S5"]) + [""]
     lines += _lines("peers")
     return "\n".join(lines) + "\n"
+
+
+def s5_section(s5: dict) -> list[str]:
+    """S5's section: its own date, load and code, since an `--only S5` run is often merged into an older report."""
+    cfg, cases = s5["cfg"], s5["cases"]
+    loads = [x for case in cases for x in (case["load"], case["load_after"])]
+    return _lines("s5", runs=cfg["runs"], movies=f"{cfg['movies']:,}", rate=f"{cfg['rate']:g}",
+                  started=cases[0]["started"] if cases else "—", code=s5["code"],
+                  load=f"{min(loads):.1f}-{max(loads):.1f}" if loads else "—", table=shared_key.table(s5))
 
 
 def _profile_section(scenario: str, prof: dict) -> list[str]:
@@ -438,10 +464,9 @@ _PHASES = [
      "lookup: LookupTmdbFn (per batch, HTTP).start"),
     ("lookups (HTTP), first to last batch", "lookup: LookupTmdbFn (per batch, HTTP).start",
      "lookup: LookupTmdbFn (per batch, HTTP).end"),
-    ("after the last lookup, until the metadata and images DoFns are done", "lookup: LookupTmdbFn (per batch, HTTP).end",
-     "images: EnrichImagesFn.end"),
-    ("from the images DoFn to merge_parts", "images: EnrichImagesFn.end",
-     "merge: merge_parts.start"),
+    ("after the last lookup, until the enrichers are done", "lookup: LookupTmdbFn (per batch, HTTP).end",
+     "images: ImagesEnricher.end"),
+    ("from the enrichers to merge_parts", "images: ImagesEnricher.end", "merge: merge_parts.start"),
     ("merge_parts", "merge: merge_parts.start", "merge: merge_parts.end"),
     ("until the sink starts (patches and snapshot delivered to it)", "merge: merge_parts.end",
      "sink: _WriteDatabaseFn (whole).start"),
@@ -465,6 +490,7 @@ def segments(timeline: list) -> list[tuple[str, float, float]]:
     missing is left out)."""
     marks: dict[str, float] = {}
     for name, _calls, first, last, _inside in timeline:
+        name = RENAMED.get(name, name)
         marks[name + ".start"], marks[name + ".end"] = first, last
     result = []
     for label, start, end in _PHASES:

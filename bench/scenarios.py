@@ -1,5 +1,6 @@
 """The benchmark's scenarios: the sizes of each mode, one measured run of a peer or the pipeline, the scenarios
-S1-S4 and R made of such runs, the checks that every run's output agrees, and the machine and versions measured.
+S1-S4 and R made of such runs (C and S5 are run by bench/catalogue.py and bench/shared_key.py), the checks that
+every run's output agrees, and the machine and versions measured.
 
 The TMDB test server runs in its own process (its CLI); its counts are read through GET /__stats and reset
 through POST /__reset before every run. Every measured command is a separate process, timed from start to
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from bench import catalogue, fileio, measure, profile, synth
+from bench import catalogue, fileio, measure, profile, shared_key, synth
 from bench.server import API_KEY, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,8 @@ MODES = {
         "S4": {"size": 50000, "ns": [10, 100, 1000], "n_plus_one_measured": 10, "n_plus_one_probe": 3},
         "R": {"size": 500},
         "C": {"sizes": [5000, 50000], "noise": 2000},
+        # Issue 22's case: 4 runs at once with the defaults against one 40 requests/s limit, then one alone.
+        "S5": {"runs": 4, "movies": 250, "rate": 40},
     },
     "quick": {
         "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "extra_pipeline": [["--no_http_cache"]],
@@ -54,6 +57,7 @@ MODES = {
         "S4": {"size": 5000, "ns": [10, 50], "n_plus_one_measured": 10, "n_plus_one_probe": 3},
         "R": {"size": 100},
         "C": {"sizes": [500, 2000], "noise": 200},
+        "S5": {"runs": 4, "movies": 60, "rate": 40},
     },
     "smoke": {
         "S1": {"size": 20, "latency": 5, "limits": {}},
@@ -394,8 +398,15 @@ def scenario_c(cfg: dict, out: Path, log) -> dict:
                                   for size in sizes]}
 
 
+def scenario_s5(cfg: dict, out: Path, log) -> dict:
+    """Several runs at once on one API key against the server's rate limit, then one alone."""
+    code = code_version()
+    return {"cfg": cfg, "code": code,
+            "cases": shared_key.measure(cfg["runs"], cfg["movies"], cfg["rate"], out / "S5", log=log)}
+
+
 RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r,
-           "C": scenario_c}
+           "C": scenario_c, "S5": scenario_s5}
 
 
 # --- machine and versions ---------------------------------------------------------------------------------

@@ -15,9 +15,11 @@ API_KEY = "bench-api-key"
 class Server:
     """`python -m movie_enrichment.testing.tmdb_server` on 127.0.0.1, on a free port."""
 
-    def __init__(self, catalog: str, latency_ms: float = 0, rate_limit: float | None = None,
+    def __init__(self, catalog: str | None, latency_ms: float = 0, rate_limit: float | None = None,
                  log_path: str | None = None, python: str = sys.executable, extra: list[str] | None = None):
-        self.argv = [python, "-m", "movie_enrichment.testing.tmdb_server", "--port", "0", "--catalog", str(catalog),
+        # catalog None: the server's bundled catalogue (the one the sample database's films are in).
+        self.argv = [python, "-m", "movie_enrichment.testing.tmdb_server", "--port", "0",
+                     *(["--catalog", str(catalog)] if catalog is not None else []),
                      "--latency-ms", str(latency_ms), "--api-key", API_KEY]
         if rate_limit:
             self.argv += ["--rate-limit", str(rate_limit)]
