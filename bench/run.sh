@@ -2,7 +2,8 @@
 # The benchmark suite in one command: every scenario, side by side with its peers, written to bench/RESULTS.md.
 #   bench/run.sh            the full suite (~50 minutes on 2 cores, most of it the 50,000-movie scenario C)
 #   bench/run.sh --quick    small sizes (~2 minutes), written to bench/out/RESULTS.quick.md
-#   bench/run.sh --only S1,S3   some scenarios only
+#   bench/run.sh --only S1,S5   some scenarios only (S5: several runs at once on one API key), merged with the
+#                               saved results of the others; without those, only their parts of RESULTS.md change
 # Needs the bench extra (google-api-core for Beam's Enrichment peer, psutil) and, for the profiles and the file
 # I/O counts, py-spy and strace; missing Python packages are installed into the venv here.
 # Scratch data (about 1 GB for the full suite) goes to bench/out/, which git ignores;
