@@ -19,5 +19,5 @@ if ! "$VENV/bin/ruff" check --quiet .; then
   echo "run_tests.sh: lint findings above (ruff.toml); '$VENV/bin/ruff check --fix .' mends many of them" >&2
   exit 1
 fi
-# loadgroup: tests of a file whose module fixture does the work (conftest.py groups them) stay on one worker.
-exec "$VENV/bin/python" -m pytest -n auto --dist loadgroup ${tier[@]+"${tier[@]}"} "$@"
+# loadfile: a file's tests share one worker, so a module fixture (a corpus of runs, a reference run) runs once.
+exec "$VENV/bin/python" -m pytest -n auto --dist loadfile ${tier[@]+"${tier[@]}"} "$@"

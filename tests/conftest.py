@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled local TMDB server, the sample database, running the command (in this process, or
 as a real process where that is the point), and the tiers of the suite (markers, see pytest.ini)."""
 
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -282,6 +283,7 @@ _SLOW = {
 _E2E_FIXTURES = ("console",)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's -m deselects by these markers
 def pytest_collection_modifyitems(items):
     for item in items:
         names = getattr(item, "fixturenames", ())
@@ -295,17 +297,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
-        if _uses_a_module_fixture(item):
-            # pytest-xdist (--dist loadgroup): the fixture's work (a corpus of runs, a reference run) is done once,
-            # on the one worker that runs the whole file, not once per worker.
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    # pytest-xdist (--dist loadfile) hands out whole files, in this order: the heaviest first, so that no long file
+    # starts last while the other worker idles. The order within a file stays as written.
+    weight = collections.Counter(item.path for item in items
+                                 if any(item.get_closest_marker(m) for m in ("e2e", "slow", "postgres", "browser")))
+    items.sort(key=lambda item: -weight[item.path])
 
 
 def _listed(table: dict, file: str, test: str) -> bool:
     names = table.get(file, ())
     return "*" in names or test in names
-
-
-def _uses_a_module_fixture(item) -> bool:
-    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-    return any(defs and defs[-1].scope in ("module", "class", "package") for defs in definitions.values())
