@@ -51,14 +51,14 @@ def expected() -> dict:
 
 # -- running the command ---------------------------------------------------------------------------------------
 
-def run_cli(args, tmp_path, env=None, timeout=300, key=API_KEY, subprocess=False) -> Completed:  # noqa: A002
+def run_cli(args, tmp_path, env=None, timeout=300, key=API_KEY, subprocess=False) -> Completed:
     """Runs the `movie-enrich` command with its own cache folder under tmp_path, the key in TMDB_API_KEY (none
     with key=None) and `env` on top of this process's environment.
 
     By default in this process (`cli.main(argv)`, with stdout and stderr captured at the descriptor level), which
-    spares the 1-2 s of a new interpreter importing Apache Beam. subprocess=True runs `python -m movie_enrichment`
-    as a user would: for what only a real process shows (its exit code as the console script, a crash, a
-    signal, a lock held by another process, the interpreter's own start-up output).
+    spares a new interpreter starting and importing Apache Beam (0.5-1 s a run). subprocess=True runs
+    `python -m movie_enrichment` as a user would: for what only a real process shows (its exit code as the console
+    script, a crash, a signal, a lock held by another process, the interpreter's own start-up output).
     """
     environment = {k: v for k, v in os.environ.items() if k not in ("TMDB_API_KEY", "TMDB_API_KEY_FILE")}
     environment["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
