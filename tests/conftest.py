@@ -237,48 +237,6 @@ def store_url(request, tmp_path):
 
 # -- tiers (pytest.ini's markers; ./run_tests.sh --quick leaves out e2e, slow, postgres and browser) ------------
 
-# Tests in files other helpers own that start real processes themselves, marked here by name (a name no longer
-# there marks nothing). Tests in the other files carry their markers themselves.
-_E2E = {
-    "test_concurrent_writers.py": ("test_a_run_keeps_what_a_scraper_saved_during_its_lookups",
-                                   "test_two_runs_at_once_the_second_fails_fast_or_waits_its_turn",
-                                   "test_a_scraper_saving_all_through_a_run_loses_nothing_and_neither_does_the_run"),
-    "test_console.py": ("test_runs_read_the_key_from_the_file_serve_was_given_and_nothing_shows_it",),
-    "test_progress_file.py": ("*",),
-    "test_store_runs.py": ("test_sigkill_mid_run_then_resume_repeats_at_most_a_batch_per_worker",
-                           "test_a_concurrent_writer_loses_nothing"),
-}
-# Tests in files other helpers own that run the pipeline (the command in this process, or a whole graph) and so
-# take a second or more each: left out of the quick tier, as the tests so marked in the other files are.
-_SLOW = {
-    "test_build_pipeline.py": ("test_checkpoints_of_an_unknown_version_are_ignored_and_their_movies_looked_up",
-                               "test_checkpoints_of_format_version_1_are_resumed_into_the_same_result",
-                               "test_failures_are_listed_and_a_rerun_resumes_them_from_the_checkpoints",
-                               "test_the_whole_graph_enriches_writes_once_and_counts_every_outcome"),
-    "test_catalog_data.py": ("test_expected_answers_agree_with_the_matcher",),
-    "test_checkpoints.py": ("test_read_checkpoints_on_a_missing_folder_yields_nothing",
-                            "test_read_checkpoints_without_a_folder_yields_nothing",
-                            "test_read_checkpoints_yields_key_and_hit"),
-    "test_database.py": ("test_read_movie_database_outputs_records_and_one_snapshot",),
-    "test_duplicate_keys.py": ("test_an_untouched_record_keeps_its_bytes_beside_duplicates_in_another_file",
-                               "test_fail_stops_before_anything_is_written_or_requested",
-                               "test_keep_last_says_so_in_one_line_and_the_backup_keeps_the_earlier_records"),
-    "test_enrich.py": ("test_enrich_movies_per_part_gives_field_patches_without_grouping",
-                       "test_enrich_movies_transform_merges_both_branches"),
-    "test_fidelity_properties.py": ("test_a_real_run_that_enriches_some_records_keeps_every_value_of_every_record",
-                                    "test_duplicate_keys_are_all_counted_and_the_last_record_kept",
-                                    "test_read_patch_write_keeps_every_value_and_type"),
-    "test_option_checks.py": ("test_a_json_database_with_a_recent_failure_is_healed_by_one_stale_run",
-                              "test_the_command_warns_once_about_unknown_titles_and_enriches_the_known"),
-    "test_outage.py": ("test_a_run_goes_on_when_tmdb_comes_back_within_tmdb_down_after",
-                       "test_a_run_with_tmdb_down_stops_asking_and_says_why"),
-    "test_review_and_pins.py": ("test_a_corrected_year_is_looked_up_again_and_an_unrelated_edit_is_not",
-                                "test_review_pin_and_rerun_loop",
-                                "test_sample_in_a_scraped_tables_names_matched_end_to_end"),
-    "test_selection.py": ("test_reprocess_through_the_command_requests_only_the_selected",),
-    "test_store_runs.py": ("*",),
-    "test_write_failures.py": ("*",),
-}
 # Fixtures that start a real process (the console's server) or a browser.
 _E2E_FIXTURES = ("console",)
 
@@ -288,11 +246,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         names = getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
-        name = getattr(item, "originalname", item.name)
-        if _listed(_E2E, item.path.name, name) or any(fixture in names for fixture in _E2E_FIXTURES):
+        if any(fixture in names for fixture in _E2E_FIXTURES):
             item.add_marker(pytest.mark.e2e)
-        if _listed(_SLOW, item.path.name, name):
-            item.add_marker(pytest.mark.slow)
         if "postgres_server" in names or params.get("store_url") == "postgresql":
             item.add_marker(pytest.mark.postgres)
         if "browser" in names:
@@ -302,8 +257,3 @@ def pytest_collection_modifyitems(items):
     weight = collections.Counter(item.path for item in items
                                  if any(item.get_closest_marker(m) for m in ("e2e", "slow", "postgres", "browser")))
     items.sort(key=lambda item: -weight[item.path])
-
-
-def _listed(table: dict, file: str, test: str) -> bool:
-    names = table.get(file, ())
-    return "*" in names or test in names

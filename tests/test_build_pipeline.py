@@ -6,6 +6,7 @@ import shutil
 
 import apache_beam as beam
 import orjson
+import pytest
 from apache_beam.metrics import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
@@ -44,6 +45,7 @@ def _counter(result, name: str) -> int:
     return sum(c.committed if c.committed is not None else c.attempted for c in found["counters"])
 
 
+@pytest.mark.slow
 def test_the_whole_graph_enriches_writes_once_and_counts_every_outcome(tmp_path):
     config = _config(tmp_path)
     p = TestPipeline()
@@ -75,6 +77,7 @@ def test_the_whole_graph_enriches_writes_once_and_counts_every_outcome(tmp_path)
     assert _counter(result, "resumed") == 0
 
 
+@pytest.mark.slow
 def test_failures_are_listed_and_a_rerun_resumes_them_from_the_checkpoints(tmp_path):
     """The first graph fails every search (503s): the failures are listed after the database is written; the
     lookups were checkpointed, so a second graph on the same files makes no request for them."""
@@ -127,6 +130,7 @@ def _run_v1(folder, checkpoints=None):
     return result, orjson.loads((folder / "movies.json").read_bytes())
 
 
+@pytest.mark.slow
 def test_checkpoints_of_format_version_1_are_resumed_into_the_same_result(tmp_path):
     fresh_result, fresh = _run_v1(tmp_path / "fresh")
     result, resumed = _run_v1(tmp_path / "resumed", V1)
@@ -137,6 +141,7 @@ def test_checkpoints_of_format_version_1_are_resumed_into_the_same_result(tmp_pa
     assert _timeless(resumed) == _timeless(fresh) and list(resumed["Psycho"]) == list(fresh["Psycho"])
 
 
+@pytest.mark.slow
 def test_checkpoints_of_an_unknown_version_are_ignored_and_their_movies_looked_up(tmp_path):
     future = tmp_path / "future"
     shutil.copytree(V1, future)

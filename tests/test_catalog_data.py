@@ -208,6 +208,7 @@ class CatalogApi:
         return self.by_id.get(tmdb_id)
 
 
+@pytest.mark.slow
 def test_expected_answers_agree_with_the_matcher(films, sample, expected):
     api = CatalogApi(films)
     wrong = {}

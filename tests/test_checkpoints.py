@@ -174,17 +174,20 @@ def test_clear_leaves_a_folder_that_holds_other_files(tmp_path):
 # --- The read transform -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_read_checkpoints_on_a_missing_folder_yields_nothing(tmp_path):
     with BeamTestPipeline() as pipeline:
         assert_that(pipeline | ReadCheckpoints(str(tmp_path / "missing")), equal_to([]))
     assert not (tmp_path / "missing").exists()
 
 
+@pytest.mark.slow
 def test_read_checkpoints_without_a_folder_yields_nothing():
     with BeamTestPipeline() as pipeline:
         assert_that(pipeline | ReadCheckpoints(None), equal_to([]))
 
 
+@pytest.mark.slow
 def test_read_checkpoints_yields_key_and_hit(tmp_path):
     store = CheckpointStore(str(tmp_path))
     store.write_batch(BATCH_A)

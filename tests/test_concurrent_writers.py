@@ -381,6 +381,7 @@ def _wait_for_checkpoints(db, process, timeout=120):
 @pytest.mark.slow
 @pytest.mark.parametrize("how, mode", [("rename", "multi_threading"), ("in_place", "multi_threading"),
                                        ("rename", "multi_processing")])
+@pytest.mark.e2e
 def test_a_run_keeps_what_a_scraper_saved_during_its_lookups(slow_server, tmp_path, how, mode):
     """multi_processing: the sink runs in a worker process, which reads the file again instead of taking the
     reader's bytes, and finds it changed."""
@@ -417,6 +418,7 @@ def test_a_run_keeps_what_a_scraper_saved_during_its_lookups(slow_server, tmp_pa
     assert "another program saved the database" in out
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_two_runs_at_once_the_second_fails_fast_or_waits_its_turn(slow_server, tmp_path):
     db = tmp_path / "movies.json"
@@ -439,6 +441,7 @@ def test_two_runs_at_once_the_second_fails_fast_or_waits_its_turn(slow_server, t
     assert all(r["enrichment"]["images"]["status"] == "ok" for r in after.values()), "the first run's work kept"
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_a_scraper_saving_all_through_a_run_loses_nothing_and_neither_does_the_run(slow_server, tmp_path):
     """A cooperating scraper saves every 20 ms from start to end (alternately by rename and in place)."""

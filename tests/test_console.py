@@ -135,6 +135,7 @@ def test_api_launches_a_run_reports_it_and_refuses_what_is_the_servers(console):
         assert KEY not in console.http.get(path).text, path
 
 
+@pytest.mark.e2e
 def test_runs_read_the_key_from_the_file_serve_was_given_and_nothing_shows_it(tmp_path, tmdb):
     secrets = tmp_path / "secrets"
     secrets.mkdir()

@@ -248,6 +248,7 @@ def test_patched_file_round_trip_keeps_format():
 # --- The read transform -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_read_movie_database_outputs_records_and_one_snapshot(tmp_path):
     path = tmp_path / "movies.json"
     data = BOM + _json(MOVIES, 4)

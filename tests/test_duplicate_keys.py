@@ -31,6 +31,7 @@ def args(server, path, *extra):
             "--max_requests_per_second", "0", *extra]
 
 
+@pytest.mark.slow
 def test_keep_last_says_so_in_one_line_and_the_backup_keeps_the_earlier_records(tmdb_server, twice, cli):
     done = cli(args(tmdb_server, twice))
     assert done.returncode == 0, done.stderr
@@ -52,6 +53,7 @@ def test_keep_last_says_so_in_one_line_and_the_backup_keeps_the_earlier_records(
     assert "duplicate keys 2" in done.stdout
 
 
+@pytest.mark.slow
 def test_fail_stops_before_anything_is_written_or_requested(tmdb_server, twice, cli):
     before = tree(twice.parent)
     done = cli(args(tmdb_server, twice, "--on_duplicate_keys", "fail"))
@@ -75,6 +77,7 @@ def test_dry_run_shows_the_duplicates_before_anything_is_written(tmdb_server, tw
     assert tree(twice.parent) == before and tmdb_server.counts()["total"] == 0
 
 
+@pytest.mark.slow
 def test_an_untouched_record_keeps_its_bytes_beside_duplicates_in_another_file(tmdb_server, tmp_path, cli):
     """With --titles only one film is looked up: every other record comes back as written (8.30 included)."""
     path = tmp_path / "movies.json"

@@ -165,6 +165,7 @@ def test_merged_fields_come_in_one_order_whichever_branch_arrives_first():
     assert list(first["enrichment"]) == list(second["enrichment"]) == ["images", "metadata"]
 
 
+@pytest.mark.slow
 def test_enrich_movies_transform_merges_both_branches():
     selected = [("Psycho", ({"title": "Psycho", "year": 1960}, ("metadata", "images"))),
                 ("Psycho (1998)", ({"title": "Psycho", "year": 1998, "director": "Gus Van Sant"},
@@ -198,6 +199,7 @@ def test_a_field_patch_applied_equals_the_merged_patch():
     assert enrich.part_patch("k", parts[0]) == ("k", {}), "a failure after a success writes nothing"
 
 
+@pytest.mark.slow
 def test_enrich_movies_per_part_gives_field_patches_without_grouping():
     selected = [("Psycho", ({"title": "Psycho", "year": 1960}, ("metadata", "images")))]
     with TestPipeline() as p:

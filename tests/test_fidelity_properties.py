@@ -105,6 +105,7 @@ def as_file(database: dict, shape: str, layout: str) -> tuple[bytes, str, list]:
 # --- The reader and writer alone (many examples, fast) -----------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(database=databases, shape=st.sampled_from(SHAPES), layout=st.sampled_from(LAYOUTS), data=st.data())
 def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, data):
@@ -150,6 +151,7 @@ def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, da
 @given(pairs=st.lists(st.tuples(st.sampled_from(["Heat", "Alien", "", "#1", "\U0001F3AC"]), records),
                       min_size=1, max_size=8),
        indented=st.booleans())
+@pytest.mark.slow
 def test_duplicate_keys_are_all_counted_and_the_last_record_kept(pairs, indented):
     sep = "\n  " if indented else " "
     text = "{" + ",".join(f"{sep}{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs) + ("\n}" if indented else "}")
@@ -200,6 +202,7 @@ def catalog_movie(i: int) -> tuple[str, dict]:
 @given(database=st.dictionaries(keys, records, min_size=1, max_size=6),
        extras=st.lists(records, min_size=1, max_size=3), layout=st.sampled_from(LAYOUTS),
        shape=st.sampled_from(SHAPES), select_some=st.booleans())
+@pytest.mark.slow
 def test_a_real_run_that_enriches_some_records_keeps_every_value_of_every_record(
         server, database, extras, layout, shape, select_some):
     """Catalog films (looked up, enriched) among arbitrary records (invalid: no usable title, still patched with

@@ -92,6 +92,7 @@ def test_unknown_titles_are_counted_and_the_first_few_named():
     assert unknown_titles_warning(frozenset(["X"]), ()).startswith("1 --titles entry matches no movie")
 
 
+@pytest.mark.slow
 def test_the_command_warns_once_about_unknown_titles_and_enriches_the_known(sample_db, tmdb_server, tmp_path, cli):
     keys = list(load(sample_db))[:2]
     titles = tmp_path / "titles.txt"
@@ -129,6 +130,7 @@ def test_help_documents_each_reprocess_mode_and_what_it_includes(cli):
         assert words in text, words
 
 
+@pytest.mark.slow
 def test_a_json_database_with_a_recent_failure_is_healed_by_one_stale_run(sample_db, tmdb_server, cli):
     movies = load(sample_db)
     first = next(iter(movies))

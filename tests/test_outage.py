@@ -67,6 +67,7 @@ def _run(server, db, tmp_path, cli, *extra):
                 "--report", tmp_path / "report.json", *extra], timeout=240)
 
 
+@pytest.mark.slow
 def test_a_run_with_tmdb_down_stops_asking_and_says_why(tmp_path, cli):
     db = tmp_path / "movies.json"
     db.write_bytes(synthetic.database(MOVIES))
@@ -88,17 +89,36 @@ def test_a_run_with_tmdb_down_stops_asking_and_says_why(tmp_path, cli):
     assert all(line["error"].endswith("): not asked") and "HTTP 50" in line["error"] for line in unreachable)
 
 
+def _back_once_found_down(server: TmdbServer, stop: threading.Event) -> None:
+    """Mends the server once the run has found TMDB down: at least DOWN_AFTER_FAILURES 5xx (the run asks with
+    --http_retries 0), then none for a second (the run waits, asking only its probe every few seconds). Tied to what the
+    server saw rather than to a timer, so that a slow start on a loaded machine changes nothing."""
+    seen, quiet_since = 0, None
+    while not stop.wait(0.05):
+        errors = sum(n for status, n in server.counts()["by_status"].items() if status.startswith("5"))
+        if errors != seen:
+            seen, quiet_since = errors, None
+        elif errors >= DOWN_AFTER_FAILURES:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 1.0:
+                server.faults = Faults()
+                return
+
+
+@pytest.mark.slow
 def test_a_run_goes_on_when_tmdb_comes_back_within_tmdb_down_after(tmp_path, cli):
     db = tmp_path / "movies.json"
     db.write_bytes(synthetic.database(MOVIES))
     with TmdbServer(catalog=synthetic.catalog(MOVIES), api_key=API_KEY, faults=Faults(error_5xx=1.0)) as server:
-        back = threading.Timer(4.0, lambda: setattr(server, "faults", Faults()))
+        stop = threading.Event()
+        back = threading.Thread(target=_back_once_found_down, args=(server, stop), daemon=True)
         back.start()
         try:
             done = _run(server, db, tmp_path, cli, "--tmdb_down_after", "120", "--enrich", "metadata",
                         "--progress", "off")
         finally:
-            back.cancel()
+            stop.set()
+            back.join()
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     report = load(tmp_path / "report.json")
     # Only the lookups that failed before TMDB was found down are lost; the others waited and went on.

@@ -12,7 +12,7 @@ from conftest import API_KEY, load
 from movie_enrichment.io import progress
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FIGURES = {"movies_selected", "movies_done", "movies_failed", "percent", "requests", "requests_per_second",
            "throttled_429", "retries", "cache_hits", "elapsed_seconds", "eta_seconds"}

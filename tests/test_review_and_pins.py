@@ -27,6 +27,7 @@ def requests_per_movie(server, looked_up: int) -> float:
     return (counts["total"] - counts["by_endpoint"].get("configuration", 0)) / looked_up
 
 
+@pytest.mark.slow
 def test_sample_in_a_scraped_tables_names_matched_end_to_end(server, tmp_path, cli):
     db = tmp_path / "db" / "movies.json"
     db.parent.mkdir()
@@ -52,6 +53,7 @@ def review_of(db) -> dict:
     return {e["key"]: e for e in map(orjson.loads, path.read_bytes().splitlines())} if path.exists() else {}
 
 
+@pytest.mark.slow
 def test_review_pin_and_rerun_loop(server, tmp_path, cli):
     db = tmp_path / "movies.json"
     db.write_text(json.dumps({
@@ -104,6 +106,7 @@ def test_review_pin_and_rerun_loop(server, tmp_path, cli):
     assert final["Babe"]["enrichment"]["metadata"]["pinned"] == "imdb:tt0112431"
 
 
+@pytest.mark.slow
 def test_a_corrected_year_is_looked_up_again_and_an_unrelated_edit_is_not(server, tmp_path, cli):
     db = tmp_path / "movies.json"
     db.write_text(json.dumps({"Gladiator": {"Title": "Gladiator", "Year": 1992, "Rating": 7}}))

@@ -67,6 +67,7 @@ def test_fingerprint_ignores_what_the_tool_wrote():
     assert fingerprint(plain) != fingerprint({**plain, "year": 2000})
 
 
+@pytest.mark.slow
 def test_reprocess_through_the_command_requests_only_the_selected(tmdb_server, tmp_path, cli):
     db = tmp_path / "movies.json"
     db.write_bytes(orjson.dumps({

@@ -25,6 +25,8 @@ from movie_enrichment.io.stores import open_store, sqlite_path
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
+pytestmark = pytest.mark.slow
+
 OWN = ("tmdb", "images", "enrichment")
 
 
@@ -225,7 +227,7 @@ def history_rows(url) -> int:
         return 0
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_sigkill_mid_run_then_resume_repeats_at_most_a_batch_per_worker(store_url, slow_server, tmp_path):
     db = tmp_path / "synthetic.json"
     db.write_bytes(synthetic.database(MOVIES))
@@ -257,7 +259,7 @@ def test_sigkill_mid_run_then_resume_repeats_at_most_a_batch_per_worker(store_ur
     print(f"\n{store_url.split(':')[0]}: {written} rows written before the kill, {repeated} requests repeated")
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_concurrent_writer_loses_nothing(store_url, slow_server, tmp_path):
     db = tmp_path / "synthetic.json"
     db.write_bytes(synthetic.database(MOVIES))

@@ -22,6 +22,8 @@ from movie_enrichment.pipelines import cli, errors
 from movie_enrichment.testing import synthetic
 from movie_enrichment.testing.tmdb_server import TmdbServer
 
+pytestmark = pytest.mark.slow
+
 KEY = "write-failure-test-key"
 MOVIES = 8
 
