@@ -19,7 +19,7 @@ import time
 
 import orjson
 import pytest
-from conftest import API_KEY, load
+from conftest import API_KEY, load, run_cli
 
 from movie_enrichment.io.stores import open_store, sqlite_path
 from movie_enrichment.testing import synthetic
@@ -42,8 +42,15 @@ def command(url, server, *extra) -> list[str]:
 
 
 def run(args, tmp_path, timeout=600):
-    return subprocess.run(args, env=environment(tmp_path), capture_output=True, text=True, timeout=timeout,
-                          cwd=tmp_path)
+    """The command in this test's process (`conftest.run_cli`), from tmp_path as the working folder: a new
+    interpreter would only add Apache Beam's import to each run. Kills and concurrent writers use real processes."""
+    assert args[:3] == [sys.executable, "-m", "movie_enrichment"], args
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        return run_cli(args[3:], tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")}, timeout=timeout)
+    finally:
+        os.chdir(here)
 
 
 def convert(source, target, tmp_path):
