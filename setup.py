@@ -28,9 +28,10 @@ setuptools.setup(
         "console": ["starlette>=0.37,<2", "uvicorn>=0.29,<1", "jinja2>=3.1,<4"],
         # PostgreSQL stores (postgresql://...); SQLite stores need nothing beyond the standard library.
         "postgres": ["psycopg[binary]>=3.1,<4"],
-        # requests: the test server's own tests call it as a third-party client would.
+        # requests: the test server's own tests call it as a third-party client would. cloudpickle: the pickler
+        # Dask and Ray ship functions with, which every DoFn of the pipeline must pass (Beam ships its own copy).
         "test": ["pytest>=7", "ruff>=0.4", "hypothesis>=6", "psycopg[binary]>=3.1,<4",
-                 "selenium>=4.20,<5", "httpx>=0.27", "requests>=2.31", "pytest-xdist>=3.5"],
+                 "selenium>=4.20,<5", "httpx>=0.27", "requests>=2.31", "pytest-xdist>=3.5", "cloudpickle>=3"],
         # Beam's own Enrichment transform, for the benchmark peer only: it needs google-api-core. requests: the
         # peers' hand-written clients; httpx: the console benchmark's client.
         "bench": ["google-api-core", "psutil", "requests>=2.31", "httpx>=0.27"],

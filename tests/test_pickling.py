@@ -2,13 +2,12 @@
 cloudpickle, the pickler Dask, Ray and others ship functions with, for the JSON file and for a SQLite store; and no
 transform keeps a lock, event, thread or open file in its constructor state."""
 
-import collections
-import copyreg
 import io
 import pickle
 import threading
 
 import apache_beam as beam
+import cloudpickle
 import pytest
 from apache_beam.pipeline import PipelineVisitor
 from fakes import FakeClient
@@ -21,29 +20,9 @@ from movie_enrichment.transforms.enrichers import EnrichPartsFn
 from movie_enrichment.transforms.lookup import LookupTmdbFn
 from movie_enrichment.transforms.selection import SelectMoviesFn
 
-try:
-    import cloudpickle as _cloudpickle  # upstream cloudpickle, when installed
-    _Pickler = _cloudpickle.Pickler
-except ImportError:
-    from apache_beam.internal.cloudpickle import cloudpickle as _cloudpickle  # the copy Beam ships
-
-    class _Pickler(_cloudpickle.Pickler):
-        """cloudpickle's pickler without Beam's reducers: Beam's own pickler adds reducers for locks to the
-        class-level table it shares with this copy, the first time it pickles anything in the process."""
-
-        dispatch_table = collections.ChainMap(
-            {kind: reduce for kind, reduce in _cloudpickle.Pickler._dispatch_table.items()
-             if not reduce.__module__.startswith("apache_beam.internal.cloudpickle_pickler")},
-            copyreg.dispatch_table)
-
-
-def dumps(value) -> bytes:
-    """Plain cloudpickle's `dumps`."""
-    with io.BytesIO() as file:
-        _Pickler(file, protocol=pickle.DEFAULT_PROTOCOL).dump(value)
-        return file.getvalue()
-
-
+# Upstream cloudpickle (the test extra), not the copy Beam ships: Beam's pickler adds reducers for locks to the
+# class-level table it shares with its copy, so that copy would accept what plain cloudpickle refuses.
+dumps = cloudpickle.dumps
 loads = pickle.loads
 
 _UNSHIPPABLE = (type(threading.Lock()), type(threading.RLock()), threading.Event, threading.Condition,
