@@ -162,6 +162,13 @@ def _store_command(name: str, argv: list[str]) -> int:
     return EXIT_OK
 
 
+COMMANDS = """
+commands (movie-enrich COMMAND --help lists its options):
+  movie-enrich serve --input DB [--port N]                     the admin console: launch, watch, review, pin
+  movie-enrich convert --input A --output B                    copy a database: JSON file, sqlite:///x.db, postgresql://
+  movie-enrich restore --input DB --run ID | --list            put a database back as it was before a run
+"""
+
 EXAMPLES = """
 examples:
   movie-enrich --input movies.json --dry_run                   what a run would do; nothing requested or written
@@ -182,11 +189,10 @@ def print_help(stream: TextIO) -> None:
         "checkpointed so a rerun resumes.",
         epilog="Every Apache Beam pipeline option works too (--runner, --direct_num_workers, "
         "--direct_running_mode, ...): run with --help_beam to list them. Exit status: "
-        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES) + ". "
-        "Database commands: movie-enrich convert --input A --output B (a JSON file, sqlite:///x.db or "
-        "postgresql://..., either way); movie-enrich restore --input DB --run ID (or --list).")
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES) + ".")
     opts.EnrichmentOptions._add_argparse_args(ours)  # pylint: disable=protected-access
     ours.add_argument(opts.DRY_RUN_FLAG, action="store_true", help=opts.DRY_RUN_HELP)
     ours.add_argument("--help_beam", action="store_true", help="list Apache Beam's own pipeline options")
     ours.print_help(stream)
+    stream.write(COMMANDS)
     stream.write(EXAMPLES)
