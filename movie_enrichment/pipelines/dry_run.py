@@ -1,6 +1,5 @@
 """`--dry_run`: what a run would enrich and roughly what it would cost, with no request and no write."""
 
-import itertools
 from typing import TextIO
 
 from movie_enrichment.io import database, stores
@@ -24,6 +23,14 @@ def titles_checked(config: RunConfig) -> bool:
     return bool(config.selector.titles) and (config.selector.mode == "all" or not stores.is_store_url(config.input))
 
 
+def sample_name(key: str, query: matching.MovieQuery | None) -> str:
+    """How the sample names a record: its key, followed by its title and year where the key does not already
+    say the title (`#0 "Heat" (1995)` in an array or JSON Lines file, `tt0113277 "Heat" (1995)`; `Heat` alone)."""
+    if query is None or query.title.casefold() in key.casefold():
+        return key
+    return f'{key} "{query.title}"' + (f" ({query.year})" if query.year is not None else "")
+
+
 def describe(config: RunConfig, out: TextIO) -> dict:
     """Prints the selection and an estimate; returns the same figures (for tests and scripts)."""
     max_requests_per_second = config.max_requests_per_second
@@ -43,6 +50,7 @@ def describe(config: RunConfig, out: TextIO) -> dict:
         resumed = {hit.key: hit for hit in CheckpointStore(config.checkpoint_dir).read_all()}
     per_enricher = dict.fromkeys(config.selector.enrichers, 0)
     selected, invalid, from_checkpoints, requests = [], 0, 0, 0
+    named: list[str] = []  # the sample's words: each selected key, with its title where the key does not say it
     for key, record in items:
         needed = config.selector.needed(key, record)
         if not needed:
@@ -55,9 +63,14 @@ def describe(config: RunConfig, out: TextIO) -> dict:
             per_enricher[enricher] += 1
         selected.append(key)
         try:
-            requests += estimate_requests(matching.query_from_record(key, record, roles))
+            query = matching.query_from_record(key, record, roles)
         except matching.InvalidRecord:
             invalid += 1
+            query = None
+        else:
+            requests += estimate_requests(query)
+        if len(named) < SAMPLE_SIZE:
+            named.append(sample_name(key, query))
     if selected and "images" in config.selector.enrichers:
         requests += 1  # /configuration, once per worker process
     seconds = requests / max_requests_per_second if max_requests_per_second else None
@@ -99,6 +112,6 @@ def describe(config: RunConfig, out: TextIO) -> dict:
         else "no rate limit set"
     out.write(f"  estimated requests: at most {requests} ({when}; cached responses cost none)\n")
     if selected:
-        out.write("  sample: " + "; ".join(itertools.islice(selected, SAMPLE_SIZE)) + "\n")
+        out.write("  sample: " + "; ".join(named) + "\n")
     out.write("nothing was requested or written\n")
     return figures
