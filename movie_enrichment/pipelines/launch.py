@@ -19,7 +19,7 @@ from movie_enrichment.pipelines import dry_run, metrics, process, report, runner
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
 from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_pipeline_error, usage
-from movie_enrichment.transforms.selection import TITLES_FOUND_METRIC, unknown_titles_warning
+from movie_enrichment.transforms import selection
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         report=config.report, run_id=run_id, counters=_plus(metrics.counters(result), checked),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
         duplicate_keys=metrics.duplicate_keys(result), input=config.input)
-    if dry_run.titles_checked(config):
-        summary.titles_warning = unknown_titles_warning(
-            config.selector.titles, metrics.string_set(result, TITLES_FOUND_METRIC))
+    _check_titles_and_pins(config, result, summary)
     if replaces and not new_backups and not summary.unchanged:
         # The sink writes no backup identical to the newest one: the version it replaced is that file.
         summary.backup, summary.backup_reused = report.shown(max(before)), True
@@ -122,6 +120,21 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
     if status is not None:
         status.update(report=summary.report)
     return summary
+
+
+def _check_titles_and_pins(config: RunConfig, result, summary: report.RunSummary) -> None:
+    """Counts the `--titles` entries and the `--pins` keys that match no movie, and names them in one warning.
+    Every pinned key is read, also from a database; the titles only where the run sees every record."""
+    titles_text = pins_text = None
+    if dry_run.titles_checked(config):
+        found = metrics.string_set(result, selection.TITLES_FOUND_METRIC)
+        summary.titles_unmatched = len(selection.unmatched(config.selector.titles, found))
+        titles_text = selection.unknown_titles_warning(config.selector.titles, found)
+    if config.selector.pins:
+        found = metrics.string_set(result, selection.PINS_FOUND_METRIC)
+        summary.pins_unmatched = len(selection.unmatched(config.selector.pins, found))
+        pins_text = selection.unknown_pins_text(config.selector.pins, found)
+    summary.titles_warning = selection.unmatched_warning(titles_text, pins_text)
 
 
 def _check_key_once(config: RunConfig, options: PipelineOptions) -> tuple[RunConfig, int]:

@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import math
 import os
 import threading
 import time
@@ -90,7 +91,7 @@ class ProgressDisplay:
         f = self.figures(counts)
         eta = "-" if f["eta_seconds"] is None else _duration(f["eta_seconds"])
         down = "TMDB not answering, requests wait (--tmdb_down_after); " if f["tmdb_unreachable"] else ""
-        return (f"{down}movies {f['movies_done']}/{f['movies_selected']} ({f['percent']:.0f}%), "
+        return (f"{down}movies {f['movies_done']}/{f['movies_selected']} ({shown_percent(f['percent'])}%), "
                 f"{f['requests_per_second']:.1f} req/s, 429s {f['throttled_429']}, retries {f['retries']}, "
                 f"failures {f['movies_failed']}, cache hits {f['cache_hits']}, "
                 f"elapsed {_duration(f['elapsed_seconds'])}, ETA {eta}")
@@ -128,6 +129,18 @@ class ProgressDisplay:
                 bar.close()
 
 
+def percent_done(done: int, selected: int) -> float:
+    """The share of the selected movies done, in percent to one decimal, rounded down: 3,186 of 3,201 is 99.5,
+    never 100.0 until every movie is done."""
+    return (1000 * done // selected) / 10 if selected else 0.0
+
+
+def shown_percent(percent: float) -> str:
+    """The percentage as the progress line shows it: whole and rounded down, with one decimal between 99 and
+    100, where the whole number would sit at 99 for the last hundredth of a long run."""
+    return f"{percent:.1f}" if 99 <= percent < 100 else f"{math.floor(percent)}"
+
+
 def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
     """The live figures, as the progress line shows them and the progress file holds them."""
     selected, done = counts["selected"], counts["done"]
@@ -135,7 +148,7 @@ def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
     eta = (selected - done) / movies_rate if movies_rate > 0 and done < selected else None
     phase = "writing" if counts["writing"] else "enriching" if counts["enriching"] else "reading"
     return {"phase": phase, "movies_selected": selected, "movies_done": done, "movies_failed": counts["failed"],
-            "percent": round(100.0 * done / selected, 1) if selected else 0.0,
+            "percent": percent_done(done, selected),
             "requests": counts["requests"],
             "requests_per_second": round(counts["requests"] / elapsed, 2) if elapsed > 0 else 0.0,
             "throttled_429": counts["throttled"], "retries": counts["retries"], "cache_hits": counts["cache_hits"],
@@ -161,7 +174,10 @@ class RunSummary:
     # Keys the input held more than once (the first 20, in the file's order) with how often: the last record
     # of each was kept, the earlier ones are in the backup. Their number is counters["duplicate_keys"].
     duplicate_keys: list[tuple[str, int]] = dataclasses.field(default_factory=list)
-    titles_warning: str | None = None  # the --titles entries that match no movie, when some do not
+    # The --titles entries and --pins keys that match no movie, in one line, when some do not; and how many.
+    titles_warning: str | None = None
+    titles_unmatched: int = 0
+    pins_unmatched: int = 0
     input: str | None = None
     # The version this run replaced was byte-identical to the newest backup, so `backup` is that earlier file.
     backup_reused: bool = False
@@ -197,6 +213,7 @@ class RunSummary:
             "enrichers": {e: {s: c.get(f"{e}_{s}", 0) for s in STATUSES} for e in self.enrichers},
             "movies_looked_up": looked_up,
             "movies_failed": self.movies_failed,
+            "titles_unmatched": self.titles_unmatched, "pins_unmatched": self.pins_unmatched,
             "database_unchanged": self.unchanged,
             "exit_status": self.exit_status,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),

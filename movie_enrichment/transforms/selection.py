@@ -1,9 +1,11 @@
 """Which movies a run enriches, and with which enrichers: the `--reprocess`, `--titles` and `--pins` rules, and
 the records whose match inputs the user corrected."""
 
+import csv
 import dataclasses
 import datetime
 import functools
+import re
 from typing import Any, Iterable
 
 import apache_beam as beam
@@ -15,6 +17,10 @@ from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_
 from movie_enrichment.transforms import fields
 
 TITLES_FOUND_METRIC = "titles_found"  # the --titles entries some record answers to
+PINS_FOUND_METRIC = "pins_found"  # the --pins keys some record has
+# `#288,900050`: a pin of the record at position 288 of an array or JSON Lines file (the key the review list
+# gives it), not a comment; `# 288` or `#note` stays a comment.
+_POSITION_PIN = re.compile(r"#\d+\s*,")
 REPROCESS_MODES = ("missing", "failed", "not_found", "stale", "changed", "all")
 # The modes that ask TMDB again about movies it already answered for: they bypass the HTTP cache.
 REFRESH_MODES = ("not_found", "stale", "changed", "all")
@@ -150,15 +156,16 @@ class PinsError(ValueError):
 def read_pins(lines: Iterable[str]) -> dict[str, str]:
     """`key,tmdb_id` or `key,imdb_id` lines -> {key: "tmdb:603" | "imdb:tt0133093"}.
 
-    The id is after the last comma, so keys may hold commas ("Lock, Stock and Two Smoking Barrels,100"); a
-    TMDB URL or an IMDb URL works as the id too. Blank lines, # comments and a `key,...` header are skipped."""
+    The id is after the last comma, so keys may hold commas ("Lock, Stock and Two Smoking Barrels,100"); a key
+    may be quoted as CSV quotes it (`"Heat (1995)",949`, with doubled quotes inside); the position key of a record of an
+    array or JSON Lines file is written `#N` (`#288,900050`), as the review list names it. A TMDB URL or an IMDb
+    URL works as the id too. Blank lines, # comments and a `key,...` header are skipped."""
     pins: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
         text = line.strip()
-        if not text or text.startswith("#"):
+        if not text or (text.startswith("#") and not _POSITION_PIN.match(text)):
             continue
-        key, comma, value = text.rpartition(",")
-        key, value = key.strip().strip('"'), value.strip().strip('"')
+        key, comma, value = _split_pin(text)
         if number == 1 and key.casefold() == "key":
             continue
         imdb_id = fields.parse_imdb_id(value)
@@ -168,6 +175,16 @@ def read_pins(lines: Iterable[str]) -> dict[str, str]:
                             f"Gladiator,tt0172495), got {text!r}")
         pins[key] = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}"
     return pins
+
+
+def _split_pin(text: str) -> tuple[str, str, str]:
+    """A pin line -> (key, comma, id): CSV's reading where the key is quoted, else split at the last comma."""
+    if text.startswith('"'):
+        row = next(csv.reader([text], skipinitialspace=True), [])
+        if len(row) == 2:
+            return row[0].strip(), ",", row[1].strip()
+    key, comma, value = text.rpartition(",")
+    return key.strip().strip('"'), comma, value.strip().strip('"')
 
 
 def enriched_tmdb_id(record: dict) -> int | None:
@@ -208,7 +225,9 @@ class SelectMoviesFn(beam.DoFn):
         self._selector = selector
         self._selected = Metrics.counter(NAMESPACE, "selected")
         self._titles_found = Metrics.string_set(NAMESPACE, TITLES_FOUND_METRIC)
+        self._pins_found = Metrics.string_set(NAMESPACE, PINS_FOUND_METRIC)
         self._found: set[str] = set()
+        self._found_pins: set[str] = set()
 
     def process(self, chunk: list[tuple[str, Any]]) -> Iterable[tuple[str, tuple[Any, tuple[str, ...]]]]:
         for key, record in chunk:
@@ -216,6 +235,9 @@ class SelectMoviesFn(beam.DoFn):
                 for entry in self._selector.titles_matched(key, record) - self._found:
                     self._found.add(entry)
                     self._titles_found.add(entry)
+            if key in self._selector.pins and key not in self._found_pins:  # for the pins' warning
+                self._found_pins.add(key)
+                self._pins_found.add(key)
             needed = self._selector.needed(key, record)
             if needed:
                 progress.add(selected=1)
@@ -226,16 +248,43 @@ class SelectMoviesFn(beam.DoFn):
         progress.TRACKER.flush()
 
 
+def unmatched(entries: Iterable[str] | None, found: Iterable[str]) -> list[str]:
+    """The `--titles` entries or `--pins` keys that no movie answered to, sorted."""
+    return sorted(set(entries or ()) - set(found))
+
+
+def _named(unknown: list[str], named: int) -> str:
+    return ", ".join(repr(t) for t in unknown[:named]) + (f" and {len(unknown) - named} more"
+                                                           if len(unknown) > named else "")
+
+
 def unknown_titles_warning(titles: frozenset[str] | None, found: Iterable[str], named: int = 5) -> str | None:
     """The one warning for the `--titles` entries that match no movie (no key, no title): how many, the first
     few by name."""
-    unknown = sorted(set(titles or ()) - set(found))
+    unknown = unmatched(titles, found)
     if not unknown:
         return None
-    shown = ", ".join(repr(t) for t in unknown[:named]) + (f" and {len(unknown) - named} more"
-                                                              if len(unknown) > named else "")
     entries = "entry matches" if len(unknown) == 1 else "entries match"
-    return (f"{len(unknown)} --titles {entries} no movie of the database (neither a key nor a title): {shown}")
+    return (f"{len(unknown)} --titles {entries} no movie of the database (neither a key nor a title): "
+            f"{_named(unknown, named)}")
+
+
+def unknown_pins_text(pins: Iterable[str], found: Iterable[str], named: int = 5) -> str | None:
+    """What the warning says of the `--pins` keys no record has (a pin goes by key only): how many, the first
+    few by name."""
+    unknown = unmatched(pins, found)
+    if not unknown:
+        return None
+    entries = "entry matches" if len(unknown) == 1 else "entries match"
+    return (f"{len(unknown)} --pins {entries} no movie of the database (no record has that key): "
+            f"{_named(unknown, named)}")
+
+
+def unmatched_warning(titles_text: str | None, pins_text: str | None) -> str | None:
+    """The one warning line for the `--titles` entries and the `--pins` keys that match no movie."""
+    if titles_text and pins_text:
+        return f"{titles_text}; {pins_text}"
+    return titles_text or (f"warning: {pins_text}" if pins_text else None)
 
 
 def read_titles(lines: Iterable[str]) -> frozenset[str]:
