@@ -68,7 +68,8 @@ databases = st.dictionaries(keys, st.one_of(records, records, values), min_size=
 
 
 def write(value, layout: str) -> bytes:
-    """The database as a tool writes it: ours (orjson, 2 spaces), Python's json in its usual forms, tabs + CRLF."""
+    """The database as a tool writes it: ours (orjson, 2 spaces), Python's json in its usual forms, tabs + CRLF,
+    one record per line (indented with Python's separators and escapes, or not indented and tight)."""
     if layout == "ours":
         try:
             return orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n"
@@ -82,10 +83,21 @@ def write(value, layout: str) -> bytes:
         return json.dumps(value, indent="\t", ensure_ascii=False).replace("\n", "\r\n").encode() + b"\r\n"
     if layout == "one_line_spaced":
         return json.dumps(value).encode() + b"\n"
+    if layout in ("one_per_line", "one_per_line_tight"):  # vega-datasets' tables: each record on its own line
+        separators = (", ", ": ") if layout == "one_per_line" else (",", ":")
+        def dumps(v):
+            return json.dumps(v, ensure_ascii=layout == "one_per_line", separators=separators)
+        if isinstance(value, dict):
+            lines = [f"{dumps(k)}: {dumps(v)}" for k, v in value.items()]
+        else:
+            lines = [dumps(v) for v in value]
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        indent = "    " if layout == "one_per_line" else ""
+        return (opening + "\n" + ",\n".join(indent + line for line in lines) + "\n" + closing + "\n").encode()
     raise AssertionError(layout)
 
 
-LAYOUTS = ("ours", "compact", "indent_4_ascii", "tabs_crlf", "one_line_spaced")
+LAYOUTS = ("ours", "compact", "indent_4_ascii", "tabs_crlf", "one_line_spaced", "one_per_line", "one_per_line_tight")
 SHAPES = ("object", "array", "jsonl")
 
 
@@ -114,6 +126,8 @@ def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, da
     assert [k for k, _ in items] == [k for k, _ in expected]
     assert same([r for _, r in items], [r for _, r in expected])
     assert snapshot.duplicates == ()
+    one_per_line = layout.startswith("one_per_line") and shape != "jsonl"
+    assert (snapshot.style is not None) == (one_per_line and any(isinstance(r, (dict, list)) and r for _, r in items))
     one_line_of_another_tool = snapshot.layout is None
     if one_line_of_another_tool:  # written back in our compact form (see exactjson's `general`)
         assert shape != "jsonl" and b"\n" not in raw.strip()
@@ -133,7 +147,7 @@ def test_read_patch_write_keeps_every_value_and_type(database, shape, layout, da
         expected, done = [], 0
         for index, (key, record) in enumerate(db.apply_patches(items, patches)):
             if key in patches:
-                expected += [raw[done:snapshot.layout.value_starts[index]], encode._nested(record, snapshot.layout)]
+                expected += [raw[done:snapshot.layout.value_starts[index]], encode.changed_value(snapshot, record)]
                 done = snapshot.layout.value_ends[index]
         assert out == b"".join(expected) + raw[done:]
         # The sink parses only the records it patches (each from its own bytes): the same file comes out.

@@ -84,6 +84,8 @@ class Parsed:
     layout: Layout | None  # None when records cannot be put back by position (duplicate keys)
     duplicates: list[tuple[str, int]]  # keys seen more than once, with how often, in order of first sight
     path: str  # which way it was read: indented, canonical or general
+    # Where every record is, duplicate keys included (`layout` without the "put back by position" promise).
+    spans: Layout | None = None
 
 
 def parse_container(body: bytes) -> Parsed | None:
@@ -161,16 +163,15 @@ def column(values) -> array.array:
 def _finish(is_object: bool, pairs: list, starts: list, ends: list, key_starts: list, unit: bytes | None,
             newline: bytes, path: str) -> Parsed:
     duplicates: list[tuple[str, int]] = []
-    layout: Layout | None = Layout(column(starts), column(ends), column(key_starts), unit, newline)
+    spans = Layout(column(starts), column(ends), column(key_starts), unit, newline) if pairs else None
+    layout = spans
     if is_object:
         counts = collections.Counter(key for key, _ in pairs)
         if len(counts) != len(pairs):
             duplicates = [(key, n) for key, n in counts.items() if n > 1]
             pairs = list(dict(pairs).items())  # the last value of a key, at the first one's place
             layout = None
-    if not pairs:
-        layout = None
-    return Parsed(is_object, pairs, layout, duplicates, path)
+    return Parsed(is_object, pairs, layout, duplicates, path, spans)
 
 
 def _indented(body: bytes, head: re.Match) -> Parsed | None:

@@ -3,6 +3,7 @@
 - `snapshot`: the file as one read saw it (`Snapshot`), its formats, `DatabaseError`, `read_bytes`;
 - `parse`: bytes to (key, record) pairs and a snapshot (`load`, `parse_snapshot`, `records`);
 - `encode`: records back to bytes in the snapshot's format, unchanged records as their original bytes;
+- `style`: how a file of one record per line writes its records (`RecordStyle`), for the records written afresh;
 - `merge`: patches' fields set on records, new records from other movie files;
 - `duplicates`: keys the file holds more than once (`--on_duplicate_keys`);
 - `read`: the pipeline's read (`ReadMovieDatabase`).

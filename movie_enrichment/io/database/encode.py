@@ -7,6 +7,7 @@ import orjson
 
 from movie_enrichment.io import exactjson
 from movie_enrichment.io.database.snapshot import FORMAT_JSONL, FORMAT_OBJECT, UTF8_BOM, Snapshot, position_key
+from movie_enrichment.io.database.style import RecordStyle
 
 
 def serialize(snapshot: Snapshot, items: Iterable[tuple[str, Any]], changed: Collection[str] | None = None) -> bytes:
@@ -28,7 +29,9 @@ def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]],
     run did not change comes back byte for byte whatever the file's layout (indentation, escapes, `8.30`). With
     `changed=None`, or for a file with duplicate keys, every record is written afresh.
 
-    Written afresh, each record is dumped alone and indented one level more by inserting the indentation after
+    Written afresh (changed, or every record), a record is written in the file's layout: compact on its own line
+    with the file's separators in a file of one record per line (`Snapshot.style`), else as `indent` says. An
+    indented record is dumped alone and indented one level more by inserting the indentation after
     each newline, which is exactly what dumping the whole object does: JSON strings cannot hold a raw newline.
     """
     if changed is not None and snapshot.layout is not None:
@@ -39,6 +42,9 @@ def serialize_chunks(snapshot: Snapshot, items: Iterable[tuple[str, Any]],
     if snapshot.format == FORMAT_JSONL:
         for _, record in items:
             yield _dumps(record, None) + b"\n"
+        return
+    if snapshot.style is not None:
+        yield from _one_per_line(snapshot, snapshot.style, items)
         return
     if snapshot.indent not in (None, 2):
         value: Any = dict(items) if snapshot.format == FORMAT_OBJECT else [record for _, record in items]
@@ -80,13 +86,13 @@ def _spliced(snapshot: Snapshot, items: Iterable[tuple[str, Any]], changed: Coll
             if key in changed:
                 _check_aligned(snapshot, layout, data, index, key)
                 yield from original(layout.value_starts[index])
-                yield _nested(record, layout)
+                yield changed_value(snapshot, record)
                 done = layout.value_ends[index]
             continue
         if index == count:
             yield from original(layout.value_ends[count - 1])
             done = layout.value_ends[count - 1]
-        yield _addition(snapshot.format, key, record, layout)
+        yield _addition(snapshot, key, record, layout)
     if index + 1 < count:
         raise ValueError(f"{count} records were read but {index + 1} were given to write")
     yield from original(len(data))
@@ -103,6 +109,14 @@ def _check_aligned(snapshot: Snapshot, layout: exactjson.Layout, data: bytes, in
         raise ValueError(f"record {key!r} is not the file's record number {index}: records out of order")
 
 
+def changed_value(snapshot: Snapshot, record: Any) -> bytes:
+    """A changed record's value as it goes in its place in the file (between its key, or the comma, and what
+    follows it): on one line in a file of one record per line, else indented as the file is (`_nested`)."""
+    if snapshot.style is not None:
+        return _one_line(record, snapshot.style)
+    return _nested(record, snapshot.layout)
+
+
 def _nested(record: Any, layout: exactjson.Layout) -> bytes:
     """A record's value as it sits one level into the file: the file's indentation and line ends."""
     if layout.unit is None:
@@ -112,8 +126,12 @@ def _nested(record: Any, layout: exactjson.Layout) -> bytes:
     return body.replace(b"\n", layout.newline + layout.unit)
 
 
-def _addition(fmt: str, key: str, record: Any, layout: exactjson.Layout) -> bytes:
+def _addition(snapshot: Snapshot, key: str, record: Any, layout: exactjson.Layout) -> bytes:
     """A record appended after the file's last one, in the file's layout."""
+    fmt, style = snapshot.format, snapshot.style
+    if style is not None and fmt != FORMAT_JSONL:
+        return b"," + style.lead + (orjson.dumps(key) + style.top_colon if fmt == FORMAT_OBJECT else b"") + \
+            _one_line(record, style)
     value = _nested(record, layout)
     if fmt == FORMAT_JSONL:
         return layout.newline + value
@@ -121,6 +139,26 @@ def _addition(fmt: str, key: str, record: Any, layout: exactjson.Layout) -> byte
     if fmt == FORMAT_OBJECT:
         return lead + orjson.dumps(key) + (b": " if layout.unit is not None else b":") + value
     return lead + value
+
+
+def _one_per_line(snapshot: Snapshot, style: RecordStyle, items: Iterable[tuple[str, Any]]) -> Iterator[bytes]:
+    """Every record written afresh, each on its own line as the file lays them out."""
+    is_object = snapshot.format == FORMAT_OBJECT
+    opening, closing = (b"{", b"}") if is_object else (b"[", b"]")
+    yield opening
+    first = True
+    for key, record in items:
+        yield (style.opening if first else b"," + style.lead) + \
+            (orjson.dumps(key) + style.top_colon if is_object else b"") + _one_line(record, style)
+        first = False
+    yield (style.closing if not first else b"") + closing + style.newline
+
+
+def _one_line(record: Any, style: RecordStyle) -> bytes:
+    """A record compact on one line, with the file's separators (and its \\u escapes, if it writes them)."""
+    if (style.item, style.colon) == (",", ":") and not style.ascii:
+        return _dumps(record, None)
+    return json.dumps(record, ensure_ascii=style.ascii, separators=(style.item, style.colon)).encode("utf-8")
 
 
 def _dumps(value: Any, indent: int | str | None) -> bytes:

@@ -9,6 +9,7 @@ from typing import Any, Collection
 import orjson
 
 from movie_enrichment.io import exactjson
+from movie_enrichment.io.database import style
 from movie_enrichment.io.database.snapshot import (
     FORMAT_ARRAY,
     FORMAT_JSONL,
@@ -136,7 +137,7 @@ def _parse_snapshot(path: str, data: bytes) -> tuple[Snapshot, list[tuple[str, A
             f"input holds no movie records: every record is {' or '.join(kinds)}, not an object: {path}")
     layout = _shifted(parsed.layout, len(UTF8_BOM) if bom else 0)
     snapshot = Snapshot(path, data, fmt, bom, _detect_indent(stripped), layout=layout,
-                        duplicates=tuple(parsed.duplicates))
+                        duplicates=tuple(parsed.duplicates), style=style.detect(body, parsed.spans, parsed.is_object))
     return snapshot, items
 
 

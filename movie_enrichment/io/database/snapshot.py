@@ -6,6 +6,7 @@ import zlib
 from apache_beam.io.filesystems import FileSystems
 
 from movie_enrichment.io import exactjson
+from movie_enrichment.io.database.style import RecordStyle
 
 FORMAT_OBJECT = "object"  # {"Title": {...}, ...}: the users' main format
 FORMAT_ARRAY = "array"  # [{...}, {...}]
@@ -50,6 +51,8 @@ class Snapshot:
     layout: exactjson.Layout | None = None
     # Keys the file holds more than once, with how often: only the last record of each is kept.
     duplicates: tuple[tuple[str, int], ...] = ()
+    # How a file of one record per line writes its records; None for the other layouts (`style.detect`).
+    style: RecordStyle | None = None
 
     def __post_init__(self):
         if self.data is not None and self.size < 0:
