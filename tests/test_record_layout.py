@@ -111,6 +111,7 @@ def test_a_fully_indented_file_stays_fully_indented(shape, indent):
                              ensure_ascii=False).encode() + b"\n"
 
 
+@pytest.mark.slow
 def test_a_run_on_a_one_record_per_line_copy_of_the_sample_keeps_one_line_per_record(tmdb_server, cli, tmp_path):
     sample = orjson.loads((DATA / "sample_movies.json").read_bytes())
     path = pathlib.Path(tmp_path / "movies.json")
