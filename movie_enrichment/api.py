@@ -12,6 +12,7 @@ this module's own: other modules, the console's included, use only the public na
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -115,6 +116,9 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
             `reprocess="failed"`, `titles=["Alien", ...]` (a list is written to a file), `batch_size=50`,
             `max_requests_per_second=20`, `no_http_cache=True`, Beam's options too (`direct_num_workers=2`).
 
+    A second launch on an output whose run this process launched a moment ago waits (seconds) until that run
+    holds the output: then it starts, and is the one refused (state failed, exit status 3, the holder's line).
+
     Raises:
         OptionError: a bad option or input, with the command line's one-line message; nothing was started.
     """
@@ -139,14 +143,53 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
         child_env[keyfile.ENV_KEY_FILE] = source.path
     child_env[report.RUN_ID_ENV] = run_id
     child_env["PYTHONUNBUFFERED"] = "1"
-    with open(os.path.join(scratch, _LOG), "wb") as log:
-        # A session of its own: a Ctrl-C meant for the caller's terminal does not cancel its runs, and a run
-        # outlives a restarted server (which can attach() to it again).
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "movie_enrichment", *argv], stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, env=child_env, start_new_session=True, close_fds=True)
-    return Run(run_id=run_id, pid=process.pid, **places, argv=[_absolute(a) if "://" in a else a for a in argv],
-               started_at=progress.now_iso(), process=process, scratch=scratch)
+    with _launch_order(places, options.get("table")) as launched:
+        with open(os.path.join(scratch, _LOG), "wb") as log:
+            # A session of its own: a Ctrl-C meant for the caller's terminal does not cancel its runs, and a run
+            # outlives a restarted server (which can attach() to it again).
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "movie_enrichment", *argv], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, env=child_env, start_new_session=True, close_fds=True)
+        run = Run(run_id=run_id, pid=process.pid, **places, argv=[_absolute(a) if "://" in a else a for a in argv],
+                  started_at=progress.now_iso(), process=process, scratch=scratch)
+        launched.append(run)
+    return run
+
+
+# Runs this process launched whose child may not hold its output's run lock yet, by output (and table), with a
+# lock per output that orders launches on it. The run lock alone would let the children race for it: two
+# launches back to back start two children within a second, each spends a second or two importing Apache Beam,
+# and whichever finished first took the lock, often the second (seen: the first refused, the second run).
+_LAUNCHING: dict[tuple, "Run"] = {}
+_LAUNCH_LOCKS: dict[tuple, threading.Lock] = {}
+_LAUNCHING_LOCK = threading.Lock()
+# How long a launch waits for the previous launch on its output to take the run lock (or to end): Beam's import
+# and the option checks, seconds on a loaded machine; past it the children are left to the lock as before.
+_ORDER_WAIT_SECONDS = 120.0
+
+
+@contextlib.contextmanager
+def _launch_order(places: Mapping[str, str | None], table: str | None):
+    """Starts the launches of one output in the order launch() was called: a launch waits until the run
+    launched before it on the same output holds the run lock (its progress file names it) or has ended, and
+    only then starts its own child, which the run lock then refuses with the holder's one line (exit status 3)
+    while the earlier run goes on. Yields a list to which the caller appends its Run, once started.
+
+    Only launches of this process are ordered; between processes the run lock decides, as for the command line.
+    Without a progress file (an output that is not local) the earlier child's lock cannot be seen: no wait."""
+    where = (places["output"], table)
+    with _LAUNCHING_LOCK:
+        order = _LAUNCH_LOCKS.setdefault(where, threading.Lock())
+    with order:
+        earlier = _LAUNCHING.get(where)
+        if earlier is not None and earlier.progress_file:
+            deadline = time.monotonic() + _ORDER_WAIT_SECONDS
+            while earlier._status() is None and not earlier._ended() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        launched: list[Run] = []
+        yield launched
+        if launched:
+            _LAUNCHING[where] = launched[0]
 
 
 def check_options(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002

@@ -338,3 +338,19 @@ def test_a_store_password_never_reaches_the_handle(tmdb_server, options, tmp_pat
 
     assert run.error and "\n" not in run.error
     assert "s3cret-pw" not in json.dumps(run.to_dict()) + run.log()
+
+
+@pytest.mark.e2e  # launches two real runs
+def test_two_launches_at_once_refuse_the_second_and_keep_the_first(sample_db, slow_server, options):
+    """Two `launch()` calls on one output, back to back, before either child has taken the run lock: the one
+    launched second is refused with the holder's line (exit status 3), and the first runs to its end. Which child
+    process happens to start first must not decide it (it did: the first was refused and the second ran)."""
+    first = movie_enrichment.launch(str(sample_db), **options(slow_server))
+    second = movie_enrichment.launch(str(sample_db), **options(slow_server))
+
+    assert second.wait(timeout=60) == "failed", second.log()
+    assert second.returncode == 3 and "another run is already enriching" in second.error, second.log()
+    assert first.state in ("queued", "running"), first.log()
+    assert first.wait(timeout=120) == "succeeded", first.log()
+    assert first.report()["movies_looked_up"] == 200
+    assert load(first.progress_file)["run_id"] == first.id, "the refused run left the first's progress alone"
