@@ -3,10 +3,12 @@ and a percentage that never shows 100% before the end."""
 
 import io
 import json
+import os
 
 import pytest
 from conftest import API_KEY, load
 
+from movie_enrichment.io import lock
 from movie_enrichment.pipelines import report
 from movie_enrichment.testing import corpus
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -66,3 +68,38 @@ def test_position_pin_on_an_array_database_and_a_pin_that_matches_no_movie(serve
     assert "#1" not in done.stderr
     report = load(tmp_path / "movies.json.report.json")
     assert report["pins_unmatched"] == 1 and report["titles_unmatched"] == 0
+
+
+@pytest.mark.slow
+def test_a_refused_file_leaves_nothing_beside_it_and_keeps_what_was_there(server, tmp_path, cli):
+    fresh, used = tmp_path / "fresh", tmp_path / "used"
+    for folder in (fresh, used):
+        folder.mkdir()
+        (folder / "movies.json").write_bytes(b'{"Heat": {"title": "Heat", "year": 19')  # truncated
+    # Beside the second: a scraper's database lock and the previous run's final progress file.
+    (used / "movies.json.lock").write_bytes(b"")
+    previous = b'{"schema": 1, "run_id": "earlier", "phase": "done", "final": true}\n'
+    (used / "movies.json.progress.json").write_bytes(previous)
+    for folder in (fresh, used):
+        done = cli(args(server, folder / "movies.json"))
+        assert done.returncode == 1 and done.stderr.startswith("movie-enrich: error: "), done.stderr
+    assert sorted(p.name for p in fresh.iterdir()) == ["movies.json"]
+    assert sorted(p.name for p in used.iterdir()) == ["movies.json", "movies.json.lock", "movies.json.progress.json"]
+    assert (used / "movies.json.progress.json").read_bytes() == previous
+    assert server.counts()["total"] == 0
+
+
+def test_a_lock_file_is_removed_only_while_nobody_holds_it(tmp_path):
+    free, held = str(tmp_path / "a.json.lock"), str(tmp_path / "b.json.run.lock")
+    other = lock.FileLock(held)
+    assert other.try_acquire()
+    open(free, "wb").close()
+    try:
+        lock.remove_lock_files([free, held, str(tmp_path / "never.lock")])
+        assert not os.path.exists(free) and os.path.exists(held), "the held lock stays"
+    finally:
+        other.release()
+    lock.remove_lock_files([held])
+    assert not os.path.exists(held)
+    assert lock.absent_lock_files(str(tmp_path / "b.json")) == [str(tmp_path / "b.json.lock"),
+                                                                 str(tmp_path / "b.json.run.lock")]

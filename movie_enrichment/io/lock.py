@@ -189,6 +189,34 @@ def hold(lock: Lock, timeout: float | None, busy: str, command: str | None = Non
             lock.release()
 
 
+def absent_lock_files(database: str) -> list[str]:
+    """The lock files of a local `database` that do not exist yet: those a run is about to create, and may
+    remove again (`remove_lock_files`) when it is refused."""
+    if not files.is_local(database):
+        return []
+    return [path for path in (database_lock_path(database), run_lock_path(database)) if not os.path.exists(path)]
+
+
+def remove_lock_files(paths: list[str]) -> None:
+    """Removes these lock files where nobody holds them, each while holding it, as lock-file tools do: a process
+    that opened the file before it went and takes it after finds it unlinked (filelock checks `st_nlink` after
+    `flock`) and tries again on the new file, so two processes never both hold the lock. A file someone holds or
+    waits on is left. Call it only for files this process created (`absent_lock_files`) and no longer holds."""
+    for path in paths:
+        held = FileLock(path)
+        try:
+            if not os.path.exists(path) or not held.try_acquire():
+                continue
+        except OSError:
+            continue
+        try:
+            os.remove(path)
+        except OSError as error:
+            _LOGGER.debug("Could not remove the lock file %s: %s", path, error)
+        finally:
+            held.release()
+
+
 @contextlib.contextmanager
 def database_lock(database: str, timeout: float | None = None, command: str | None = None) -> Iterator[None]:
     """Holds the database lock of `database` (the file `<database>.lock`) for the `with` block.

@@ -152,6 +152,28 @@ class StatusFile:
                 pass
             return status
 
+    def withdraw(self, previous: bytes | None) -> None:
+        """Puts back what the file held before this run (`previous`; None: no file), for a run refused before
+        it wrote anything (a bad input file): such a run leaves nothing beside the database. Later updates are
+        ignored."""
+        with self._lock:
+            self._status["final"] = True
+            try:
+                if previous is None:
+                    os.remove(self.path)
+                else:
+                    files.atomic_write(self.path, previous, durable=False)
+            except OSError:
+                pass
+
+
+def previous_content(path: str) -> bytes | None:
+    """What a progress file holds before a run replaces it (None when there is none), for `withdraw`."""
+    try:
+        return files.read(path)
+    except OSError:
+        return None
+
 
 def write_status(path: str, status: dict) -> None:
     """Replaces the file in one step, so that a reader sees the previous figures or the new ones, never half.

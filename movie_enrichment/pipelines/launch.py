@@ -11,7 +11,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from movie_enrichment.io import progress, sink, stores
+from movie_enrichment.io import database, lock, progress, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.model import new_run_id, now_iso
@@ -22,6 +22,13 @@ from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_
 from movie_enrichment.transforms import selection
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class InputRefused(FatalError):
+    """A bad input file (truncated, not a database), found before anything was written: the run leaves nothing
+    beside it, neither its lock files nor its progress file (README: a fatal problem writes nothing)."""
+
+    input_refused = True
 
 
 def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = None,
@@ -39,16 +46,22 @@ def run(config: RunConfig, options: PipelineOptions, display: TextIO | None = No
     in_database = stores.is_store_url(config.input)
     if in_database:
         config = dataclasses.replace(config, run_id=run_id)  # the id of this run's rows in the history
-    with process.one_run_at_a_time(config.output, config.table, config.lock_timeout, _holder(config)), \
-            report.progress_file(
-            config.progress_file, config.settings.api_key, run_id=run_id, input=stores.redact_url(config.input),
-            output=stores.redact_url(config.output), report=config.report) as status:
-        summary = _run_locked(config, options, display, quiet_stderr, run_id, status)
-        if in_database:
-            summary.backup = _keep_history(config)
-        if status is not None:
-            status.update(phase="done", exit_status=summary.exit_status, eta_seconds=None)
-        return summary
+    new_locks = lock.absent_lock_files(stores.sqlite_path(config.output) if config.output.startswith("sqlite:")
+                                       else config.output)
+    try:
+        with process.one_run_at_a_time(config.output, config.table, config.lock_timeout, _holder(config)), \
+                report.progress_file(
+                config.progress_file, config.settings.api_key, run_id=run_id, input=stores.redact_url(config.input),
+                output=stores.redact_url(config.output), report=config.report) as status:
+            summary = _run_locked(config, options, display, quiet_stderr, run_id, status)
+            if in_database:
+                summary.backup = _keep_history(config)
+            if status is not None:
+                status.update(phase="done", exit_status=summary.exit_status, eta_seconds=None)
+            return summary
+    except InputRefused:
+        lock.remove_lock_files(new_locks)  # the run lock is released by now; taken again, they go
+        raise
 
 
 def _keep_history(config: RunConfig) -> str:
@@ -180,7 +193,10 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
         except FatalError:
             raise
         except Exception as error:  # pylint: disable=broad-except
-            raise from_pipeline_error(error, config.settings.api_key) from None
+            fatal = from_pipeline_error(error, config.settings.api_key)
+            if _bad_input(error):
+                raise InputRefused(str(fatal), fatal.status) from None
+            raise fatal from None
         finally:
             if not stores.is_store_url(config.output):
                 # The run is over, so no write step can be retried: what a failed one kept goes too.
@@ -188,6 +204,17 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
     return result
+
+
+def _bad_input(error: BaseException) -> bool:
+    """Whether the pipeline stopped on a bad database file (`database.DatabaseError`), found in the error's chain
+    or, from a worker in another process, in its text."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, database.DatabaseError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return f"{database.DatabaseError.__name__}: " in str(error)
 
 
 def _backups(config: RunConfig) -> set[str]:

@@ -310,13 +310,15 @@ RUN_ID_ENV = "MOVIE_ENRICH_RUN_ID"
 @contextlib.contextmanager
 def progress_file(path: str | None, secret: str, **fields):
     """Owns the progress file for one run (call it under the output's lock): `starting` at once, then the
-    display's figures, and at the end the final phase with the exit status and the one-line error.
+    display's figures, and at the end the final phase with the exit status and the one-line error; for an error
+    marked `input_refused` (a bad input file, nothing written), what the file held before.
 
     Yields the StatusFile, or None when there is no file to keep.
     """
     if not path:
         yield None
         return
+    previous = progress.previous_content(path)
     status = progress.StatusFile(path, pid=os.getpid(), started_at=progress.now_iso(), **fields)
     status.update(**{**figures(dict.fromkeys(progress.FIELDS + progress.MARKS, 0), 0.0), "phase": "starting"})
     try:
@@ -325,6 +327,10 @@ def progress_file(path: str | None, secret: str, **fields):
         status.update(phase="cancelled", exit_status=EXIT_INTERRUPTED, eta_seconds=None)
         raise
     except BaseException as error:
+        if getattr(error, "input_refused", False):
+            # A bad input file, refused before anything was written: the previous run's file is put back.
+            status.withdraw(previous)
+            raise
         line = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error), secret)
         status.update(phase="failed", exit_status=getattr(error, "status", 1), error=line, eta_seconds=None)
         raise
