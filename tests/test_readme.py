@@ -155,3 +155,33 @@ def test_the_schedule_examples_run_as_written(tmp_path, tmdb_server):
                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert systemd.returncode == 0, systemd.stderr
     assert len(load(db)) == 21 and all(r.get("enrichment") for r in load(db).values()), "the new movie too"
+
+
+@pytest.mark.e2e  # the section's commands, through bash, with a real server process
+def test_the_try_it_on_your_own_file_section_runs_as_written(tmp_path):
+    """The section's block runs as written, with only its folder (/tmp/) moved into the test's and the commands
+    given as this interpreter's: the bundled server starts, the copy is enriched (a film the catalogue lacks is
+    not_found, one it has is ok), the user's own file is untouched, and the server is stopped."""
+    section = _section("## Try it on your own file")
+    block = _block(section, "bash")
+    assert "--port 0" in block and "test-api-key" in block and "cp movies.json" in block
+    films = [{"title": "Heat", "year": 1995}, {"title": "No Such Film At All", "year": 1901}]
+    own = tmp_path / "movies.json"
+    own.write_bytes(b"[\n" + b",\n".join(orjson.dumps(film) for film in films) + b"\n]\n")
+    before = own.read_bytes()
+    python = shlex.quote(sys.executable)
+    script = (block.replace("/tmp/", f"{tmp_path}/")
+              .replace(". .venv/bin/activate", ":")
+              .replace("python -m movie_enrichment.testing", f"{python} -m movie_enrichment.testing")
+              .replace("movie-enrich --input", f"{python} -m movie_enrichment --input"))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
+    done = subprocess.run(["bash", "-e", "-c", "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + script], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dry run: 2 records" in done.stdout and "nothing was requested or written" in done.stdout
+    assert own.read_bytes() == before, "the user's own file is not touched"
+    enriched = orjson.loads((tmp_path / "movies-try.json").read_bytes())
+    assert [movie["enrichment"]["metadata"]["status"] for movie in enriched] == ["ok", "not_found"]
+    assert enriched[0]["tmdb"]["title"] == "Heat"
+    assert "test-api-key" not in done.stdout + done.stderr
