@@ -103,3 +103,13 @@ def test_a_lock_file_is_removed_only_while_nobody_holds_it(tmp_path):
     assert not os.path.exists(held)
     assert lock.absent_lock_files(str(tmp_path / "b.json")) == [str(tmp_path / "b.json.lock"),
                                                                  str(tmp_path / "b.json.run.lock")]
+
+
+def test_the_progress_bar_never_shows_100_before_every_movie_is_done():
+    stream = io.StringIO()
+    counts = dict(selected=3201, done=3186, failed=0, requests=0, throttled=0, retries=0, cache_hits=0,
+                  writing=0, enriching=1)
+    with report.ProgressDisplay("bar", 60, stream, lambda: counts):
+        pass  # the bar draws once more as the display stops
+    drawn = stream.getvalue()
+    assert "3186/3201" in drawn and "99.5%" in drawn and "100%" not in drawn, drawn

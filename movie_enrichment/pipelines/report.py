@@ -100,7 +100,9 @@ class ProgressDisplay:
         bar = None
         if self._mode == "bar":
             from tqdm import tqdm  # a well-kept progress bar: rate, ETA and terminal width handled for us
-            bar = tqdm(total=0, unit="movie", file=self._stream, dynamic_ncols=True, leave=True)
+            # tqdm's own percentage rounds (99.5% shows 100%): ours, rounded down, goes where tqdm puts its own.
+            bar = tqdm(total=0, unit="movie", file=self._stream, dynamic_ncols=True, leave=True,
+                       bar_format="{desc}%|{bar}{r_bar}", desc="  0")
         tick = 0.5 if bar is not None else min(STATUS_INTERVAL, self._interval)
         next_line = time.monotonic() + self._interval
         try:
@@ -112,6 +114,7 @@ class ProgressDisplay:
                 if bar is not None:
                     bar.total = counts["selected"]
                     bar.n = counts["done"]
+                    bar.set_description_str(f"{shown_percent(percent_done(bar.n, bar.total)):>3}", refresh=False)
                     bar.set_postfix_str(f"req {counts['requests']}, 429 {counts['throttled']}, "
                                         f"retry {counts['retries']}, fail {counts['failed']}, "
                                         f"cache {counts['cache_hits']}"
