@@ -19,7 +19,8 @@ setuptools.setup(
         "orjson>=3.9",
         # The HTTP cache's compression (3x faster than zlib on its small bodies); Apache Beam requires it too.
         "zstandard>=0.22",
-        "filelock>=3.13",
+        # 4.3: a lock file that its holder removes (a refused run leaves none behind) is taken afresh by a waiter.
+        "filelock>=4.3",
         "tqdm>=4.66",
         "python-dateutil>=2.8,<3",
     ],
