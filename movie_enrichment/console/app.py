@@ -4,8 +4,10 @@ Every request needs the token: `?token=` once (then a cookie), or `Authorization
 API for live figures; nothing here blocks the event loop on a run or on the database.
 """
 
+import asyncio
 import contextlib
 import hmac
+import html
 import os
 import urllib.parse
 
@@ -17,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from movie_enrichment.console import review
 from movie_enrichment.console.runs import Console, RunOptionError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,6 +76,11 @@ async def _json_body(request: Request):
         raise RunOptionError("the body is not JSON") from None
 
 
+async def _review(console: Console) -> review.ReviewIndex:
+    """The review list's index, made (when the file changed: a second for 50,000 films) off the event loop."""
+    return await asyncio.to_thread(console.review)
+
+
 def create_app(console: Console, token: str) -> Starlette:
     """The application serving `console`'s database, behind `token`."""
 
@@ -85,7 +93,7 @@ def create_app(console: Console, token: str) -> Starlette:
     # -- pages -------------------------------------------------------------------------------------------
     async def overview(request: Request) -> Response:
         return page(request, "overview.html", counts=await console.counts(), history=console.history()[:5],
-                    review=len(console.review()), failures=len(console.failures()))
+                    review=len(await _review(console)), failures=len(console.failures()))
 
     async def launch_page(request: Request) -> Response:
         from movie_enrichment.transforms.selection import REPROCESS_MODES
@@ -103,11 +111,24 @@ def create_app(console: Console, token: str) -> Starlette:
         return page(request, "run.html", run=run)
 
     async def review_page(request: Request) -> Response:
-        entries, pins = console.review(), console.pins()
-        listed = {e.get("key") for e in entries}
+        index, pins = await _review(console), console.pins()
+        try:
+            status, q, limit, offset = review.paging(request.query_params)
+        except ValueError as error:
+            return HTMLResponse(f"<h1>400</h1><p>{html.escape(str(error))}</p>", status_code=400)
+        shown = index.page(status, q, limit, offset)
+
+        def link(start: int) -> str:
+            return "/review?" + urllib.parse.urlencode(
+                {k: v for k, v in (("status", status), ("q", q), ("limit", limit), ("offset", start))
+                 if v and not (k == "limit" and v == review.DEFAULT_LIMIT)})
+
         # The pins still to run: a pinned movie leaves the review list once a run has matched it.
-        return page(request, "review.html", entries=entries, pins=pins,
-                    to_run=[key for key in pins if key in listed])
+        return page(request, "review.html", entries=shown.entries, total=shown.total, listed=len(index),
+                    counts=index.counts, status=status, q=q or "", offset=offset,
+                    previous=link(max(offset - limit, 0)) if offset > 0 else None,
+                    next=link(offset + limit) if offset + limit < shown.total else None,
+                    pins=pins, to_run=[key for key in pins if key in index.keys])
 
     async def failures_page(request: Request) -> Response:
         return page(request, "failures.html", failures=console.failures())
@@ -115,7 +136,7 @@ def create_app(console: Console, token: str) -> Starlette:
     # -- API ---------------------------------------------------------------------------------------------
     async def api_database(request: Request) -> Response:
         active = console.active()
-        return JSONResponse({**await console.counts(), "review": len(console.review()),
+        return JSONResponse({**await console.counts(), "review": len(await _review(console)),
                              "failures": len(console.failures()), "pins": len(console.pins()),
                              "active": active.to_dict() if active else None, "queued": list(console.queue),
                              "last_runs": console.history()[:5]})
@@ -143,7 +164,14 @@ def create_app(console: Console, token: str) -> Starlette:
                              "state": console.entries[entry_id].current_state()})
 
     async def api_review(request: Request) -> Response:
-        return JSONResponse({"entries": console.review(), "pins": console.pins()})
+        try:
+            status, q, limit, offset = review.paging(request.query_params)
+        except ValueError as error:
+            return _error(str(error))
+        index = await _review(console)
+        shown = index.page(status, q, limit, offset)
+        return JSONResponse({"total": shown.total, "entries": shown.entries, "pins": console.pins(),
+                             "counts": index.counts, "limit": limit, "offset": offset})
 
     async def api_failures(request: Request) -> Response:
         return JSONResponse({"failures": console.failures()})

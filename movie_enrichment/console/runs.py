@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from movie_enrichment import api
+from movie_enrichment.console.review import ReviewIndex
 from movie_enrichment.io import files, jsonlines, progress
 
 # What a run submitted by a page or the API may choose: what to enrich and which movies. Where requests go,
@@ -185,7 +186,7 @@ class Console:
         self.external: api.Run | None = None  # a run started elsewhere (the command line) on this database
         self.history_file = self.database + ".runs.jsonl"
         self.pins_file = self.database + ".pins.csv"
-        self._review = FileCache(self.database + ".review.jsonl", jsonlines.read)
+        self._review = FileCache(self.database + ".review.jsonl", ReviewIndex)
         self._failures = FileCache(self.database + ".failures.jsonl", jsonlines.read)
         self._history = FileCache(self.history_file, jsonlines.read)
         self._pins = FileCache(self.pins_file, _pins)
@@ -197,7 +198,8 @@ class Console:
         self._wake = asyncio.Event()
 
     # -- files ---------------------------------------------------------------------------------------------
-    def review(self) -> list[dict]:
+    def review(self) -> ReviewIndex:
+        """The review list's index, made again when the file changed: its length, keys, counts and pages."""
         return self._review.get()
 
     def failures(self) -> list[dict]:
