@@ -267,8 +267,13 @@ def test_in_the_browser_launch_watch_review_pin_and_run_the_pins(console, browse
         return b.find_element(By.ID, "state").text in ("succeeded", "failed", "cancelled")
 
     wait.until(lambda b: b.find_element(By.ID, "state").text == "running" and _shot(b, "run-live") is None)
+    run_id = browser.current_url.rsplit("/", 1)[1]
+    # The header's badge follows the run (it was drawn once, and read "queued" to the end).
+    wait.until(lambda b: b.find_element(By.ID, "active-run").text in (f"run {run_id} running",
+                                                                      f"run {run_id} succeeded"))
     wait.until(bar_full)
     assert browser.find_element(By.ID, "state").text == "succeeded"
+    wait.until(lambda b: b.find_element(By.ID, "active-run").text == f"run {run_id} succeeded")
     assert browser.find_element(By.ID, "percent").text == "100%"
     assert browser.find_element(By.ID, "bar").get_attribute("style") == "width: 100%;"
     assert '"movies_looked_up"' in browser.find_element(By.ID, "report").text
@@ -276,6 +281,11 @@ def test_in_the_browser_launch_watch_review_pin_and_run_the_pins(console, browse
     _shot(browser, "run-done")
 
     browser.get(f"{console.url}/")
+    # The counts follow the database: no "being recounted" beside stale figures once the recount is in.
+    wait.until(lambda b: not b.find_element(By.ID, "stale").is_displayed()
+               and b.find_element(By.CSS_SELECTOR, "td[data-status='metadata-ok']").text != "0")
+    assert browser.find_element(By.CSS_SELECTOR, "td[data-status='metadata-ok']").text == str(
+        console.http.get(f"/api/runs/{run_id}").json()["report"]["enrichers"]["metadata"]["ok"])
     _shot(browser, "database")
     from movie_enrichment.console.runs import pins_supported
     if not pins_supported():

@@ -110,7 +110,7 @@ def test_the_index_is_made_again_when_the_file_changes(client, listed):
     assert client.get("/api/review").json()["total"] == 120
     _write(listed.parent / "movies.json.review.jsonl", [_entry(1)])
     assert client.get("/api/review").json()["total"] == 1
-    assert ">1 to review<" in client.get("/").text
+    assert '<span id="review-count">1</span> to review' in client.get("/").text
 
 
 # -- in a real browser --------------------------------------------------------------------------------------

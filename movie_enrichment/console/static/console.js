@@ -43,10 +43,48 @@ async function follow(id) {
   $("#error").textContent = run.error || "";
   if (run.report) $("#report").textContent = JSON.stringify(run.report, null, 2);
   $("#cancel").disabled = ended;
+  if ($("#active-run").dataset.run === id) badge({id, state: run.state});
   if (!ended) setTimeout(() => follow(id), 500);
 }
 
+// The header's run badge and the database page's counts follow the runs: /api/database once a second.
+const number = n => Number(n || 0).toLocaleString("en-US");
+
+function badge(run) {
+  const a = $("#active-run");
+  if (!run) { a.hidden = true; return; }
+  a.hidden = false;
+  a.dataset.run = run.id;
+  a.href = "/runs/" + run.id;
+  a.textContent = "run " + run.id + " " + run.state;
+}
+
+async function watch() {
+  let data;
+  try { data = await api("GET", "/api/database"); } catch (error) { setTimeout(watch, 5000); return; }
+  const shown = $("#active-run").dataset.run;
+  if (data.active) badge(data.active);
+  else if (shown) {  // the run shown has ended: its final state, from the history
+    const last = (data.last_runs || []).find(r => r.id === shown);
+    badge(last ? {id: shown, state: last.state} : null);
+  }
+  const queued = (data.queued || []).length;
+  $("#queued").hidden = queued === 0;
+  $("#queued").textContent = queued + " queued";
+  if ($("#movies") && data.enrichers) {
+    $("#movies").textContent = number(data.movies);
+    $("#stale").hidden = !data.stale;
+    $("#review-count").textContent = data.review;
+    $("#failure-count").textContent = data.failures;
+    for (const [name, by] of Object.entries(data.enrichers))
+      document.querySelectorAll(`td[data-status^="${name}-"]`).forEach(
+        td => { td.textContent = number(by[td.dataset.status.slice(name.length + 1)]); });
+  }
+  setTimeout(watch, data.active || data.stale ? 1000 : 3000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  watch();
   const form = $("#launch-form");
   if (form) form.addEventListener("submit", event => {
     event.preventDefault();
