@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Callable, Sequence, TextIO
 
-from movie_enrichment.io import database, files, sink, stores
+from movie_enrichment.io import database, files, sink, stop, stores
 from movie_enrichment.pipelines import config as run_config
 from movie_enrichment.pipelines import dry_run, launch, process
 from movie_enrichment.pipelines import options as opts
@@ -75,8 +75,11 @@ GRACE_SECONDS = 8.0
 @contextlib.contextmanager
 def _terminate_as_interrupt(say_interrupted: Callable[[], None]):
     """SIGTERM (systemd, Docker, `timeout`, `kill`) ends a run as Ctrl-C does: KeyboardInterrupt in the main
-    thread, so the finished batches stay checkpointed and the database is untouched. In-flight lookups get
-    GRACE_SECONDS; then, or at a second signal, the process says what was kept and exits with 130 at once."""
+    thread, so the finished batches stay checkpointed and the database is untouched. The signal also asks every
+    thread to stop (`io.stop`): lookups not started are dropped and the rate limiter's waits end, so that Beam's
+    engine, which waits for its bundles before it lets the main thread go, winds down within a few seconds. The
+    grace timer is the last resort: after GRACE_SECONDS, or at a second signal, the process says what was kept
+    and exits with 130 at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -91,6 +94,7 @@ def _terminate_as_interrupt(say_interrupted: Callable[[], None]):
         if stopping.is_set():
             give_up()
         stopping.set()
+        stop.request()
         timer = threading.Timer(GRACE_SECONDS, give_up)
         timer.daemon = True
         timer.start()
@@ -99,6 +103,7 @@ def _terminate_as_interrupt(say_interrupted: Callable[[], None]):
     if previous[signal.SIGINT] is signal.default_int_handler:  # not when the caller chose otherwise
         signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    stop.clear()
     try:
         yield
     finally:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from apache_beam.metrics import Metrics
 
-from movie_enrichment.io import progress
+from movie_enrichment.io import progress, stop
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
 from movie_enrichment.model import FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, Lookup, LookupRequest, now_iso
@@ -88,6 +88,9 @@ class LookupTmdbFn(ClientDoFn):
         roles = fields.detect_roles((request.record for request in todo), self._field_overrides)
         hits = list(self._pool.map(lambda request: self._lookup(request, roles), todo))
         self._report_requests()
+        # Asked to stop (SIGTERM, Ctrl-C, cancel): lookups cut short are no outcome to keep; the batches finished
+        # before are checkpointed, this one is redone by the rerun.
+        stop.check()
         if self._store is not None and hits:
             self._store.write_batch(hits)
         for hit in hits:
@@ -112,6 +115,7 @@ class LookupTmdbFn(ClientDoFn):
     def _lookup(self, request: LookupRequest, roles: fields.Roles) -> Lookup:
         if self._abort.is_set():
             raise self._settings.rejected()
+        stop.check()  # a lookup not started when the process is asked to stop is dropped
         hit, query = self._movie.prepare(request, roles)
         if query is None:  # an invalid record: no request
             progress.add(done=1)

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Callable, Iterator
 
+from movie_enrichment.io import stop
 from movie_enrichment.io.tmdb.budget import SharedBudget
 from movie_enrichment.io.tmdb.throttle import AdaptiveThrottle
 
@@ -30,11 +31,12 @@ class RateLimiter:
     Args:
         rate: requests/s; 0: no limit.
         throttle: the process's throttle; None: a fixed `rate`.
-        now, sleep: the clock (monotonic seconds), injected for tests.
+        now, sleep: the clock (monotonic seconds), injected for tests; the default sleep ends when the process is
+            asked to stop (`io.stop`), and then the request is not sent (StopRequested).
     """
 
     def __init__(self, rate: float, throttle: AdaptiveThrottle | None = None,
-                 now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = stop.sleep):
         self.throttle = throttle or AdaptiveThrottle(rate)
         self._now, self._sleep = now, sleep
         self._sent: collections.deque[float] = collections.deque()
@@ -59,6 +61,7 @@ class RateLimiter:
                         self._next = max(self._next, now) + 1.0 / rate
                     return
             self._sleep(min(wait, 1.0))
+            stop.check()
 
 
 class Limits:
@@ -68,11 +71,11 @@ class Limits:
         concurrency: requests in flight at once.
         limiter: this process's pace.
         budget: the rate shared with the other processes of this machine; None: none.
-        sleep: waits a 429's Retry-After, injected for tests.
+        sleep: waits a 429's Retry-After, injected for tests; the default ends when the process is asked to stop.
     """
 
     def __init__(self, concurrency: int, limiter: RateLimiter, budget: SharedBudget | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = stop.sleep):
         self.sleep = sleep
         self._in_flight = threading.BoundedSemaphore(max(1, concurrency))
         self.limiter = limiter
@@ -83,6 +86,7 @@ class Limits:
     def slot(self) -> Iterator[None]:
         """Holds a concurrency slot, then waits for the rate slot: the request leaves as the block starts."""
         with self._in_flight:
+            stop.check()  # a stopping process sends no more requests
             self.rate_slot()
             yield
 
@@ -98,3 +102,4 @@ class Limits:
         self.throttle.throttled(now)
         if retry_after > 0:
             self.sleep(retry_after)
+            stop.check()
