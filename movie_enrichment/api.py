@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,7 @@ _INTERRUPTED = (130, 143, -signal.SIGINT, -signal.SIGTERM)
 _COMPLETED = (0, 4, 5)  # 4 and 5: completed and written, with failed movies (see the report)
 _LOG_TAIL = 64 * 1024
 _LOG = "run.log"
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")  # model.new_run_id()'s form
 _FIGURES = ("movies_selected", "movies_done", "movies_failed", "percent", "requests", "requests_per_second",
             "throttled_429", "retries", "cache_hits", "elapsed_seconds", "eta_seconds", "tmdb_unreachable")
 
@@ -102,7 +104,7 @@ def _key_source(key: str | None, key_file: str | os.PathLike | None, environ: Ma
 
 def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
            tmdb_api_key_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
-           **options: Any) -> "Run":
+           run_id: str | None = None, **options: Any) -> "Run":
     """Starts an enrichment run in a child process and returns its handle at once.
 
     Args:
@@ -112,6 +114,8 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
             child reads it itself (TMDB_API_KEY_FILE), so this process never holds the key. Without either,
             TMDB_API_KEY, else TMDB_API_KEY_FILE, from `env` or this process's environment.
         env: variables added to the child's environment.
+        run_id: the run's id (`model.new_run_id()` form), for a caller that named the run before launching it,
+            as the console does: its report, progress file and history then carry that one id. Default: a new one.
         **options: any command-line option by its name: `output="..."`, `enrich="metadata"`,
             `reprocess="failed"`, `titles=["Alien", ...]` (a list is written to a file), `batch_size=50`,
             `max_requests_per_second=20`, `no_http_cache=True`, Beam's options too (`direct_num_workers=2`).
@@ -122,6 +126,8 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
     Raises:
         OptionError: a bad option or input, with the command line's one-line message; nothing was started.
     """
+    if run_id is not None and not RUN_ID.fullmatch(run_id):
+        raise OptionError(f"run_id {run_id!r} is not a run id (such as {model.new_run_id()!r})")
     child_env = {**os.environ, **(env or {})}
     source = _key_source(tmdb_api_key, tmdb_api_key_file, child_env)
     scratch = tempfile.mkdtemp(prefix="movie-enrich-run-")
@@ -133,7 +139,7 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
         raise
     from movie_enrichment.io import keyfile
     from movie_enrichment.pipelines import report
-    run_id = model.new_run_id()
+    run_id = run_id or model.new_run_id()
     # The child gets the one source chosen here, whatever the caller's environment holds besides.
     child_env.pop(keyfile.ENV_KEY, None)
     child_env.pop(keyfile.ENV_KEY_FILE, None)

@@ -354,3 +354,10 @@ def test_two_launches_at_once_refuse_the_second_and_keep_the_first(sample_db, sl
     assert first.wait(timeout=120) == "succeeded", first.log()
     assert first.report()["movies_looked_up"] == 200
     assert load(first.progress_file)["run_id"] == first.id, "the refused run left the first's progress alone"
+
+
+def test_a_run_id_not_of_the_run_id_form_is_refused_and_nothing_starts(sample_db, tmp_path):
+    before = tree(sample_db.parent)
+    with pytest.raises(api.OptionError, match="is not a run id"):
+        api.launch(str(sample_db), tmdb_api_key=API_KEY, run_id="../elsewhere")
+    assert tree(sample_db.parent) == before

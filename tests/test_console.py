@@ -121,6 +121,8 @@ def test_api_launches_a_run_reports_it_and_refuses_what_is_the_servers(console):
     assert done["state"] == "succeeded", done
     assert done["report"]["enrichers"]["metadata"]["ok"] >= 150
     assert done["progress"]["percent"] == 100
+    # One id everywhere: the console's run id is the run's own, in its report and its progress file.
+    assert done["run_id"] == done["report"]["run_id"] == done["progress"]["run_id"] == first.json()["id"]
     assert console.wait(second.json()["id"])["state"] == "succeeded"
     counts = console.http.get("/api/database").json()
     deadline = time.monotonic() + 60

@@ -9,14 +9,13 @@ import asyncio
 import dataclasses
 import os
 import re
-import secrets
 import sys
 import time
 from typing import Any
 
 import orjson
 
-from movie_enrichment import api
+from movie_enrichment import api, model
 from movie_enrichment.console.review import ReviewIndex
 from movie_enrichment.io import files, jsonlines, progress
 
@@ -265,7 +264,8 @@ class Console:
             await asyncio.to_thread(self.check, checked)
         except api.OptionError as error:
             raise RunOptionError(str(error)) from None
-        entry = Entry(id=secrets.token_hex(6), options=checked, submitted_at=progress.now_iso())
+        # The run's own id from the start (its report, progress file and history carry it): one id everywhere.
+        entry = Entry(id=model.new_run_id(), options=checked, submitted_at=progress.now_iso())
         self.entries[entry.id] = entry
         self.queue.append(entry.id)
         self._wake.set()
@@ -340,7 +340,7 @@ class Console:
         entry = self.entries[self.queue.pop(0)]
         try:
             entry.run = await api.launch_async(self.database, tmdb_api_key=self._key,
-                                               tmdb_api_key_file=self._key_file,
+                                               tmdb_api_key_file=self._key_file, run_id=entry.id,
                                                **self._launch_options(entry.options))
             self.current = entry.id
             if entry.cancel_asked:
