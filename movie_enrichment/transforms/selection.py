@@ -258,26 +258,24 @@ def _named(unknown: list[str], named: int) -> str:
                                                            if len(unknown) > named else "")
 
 
-def unknown_titles_warning(titles: frozenset[str] | None, found: Iterable[str], named: int = 5) -> str | None:
-    """The one warning for the `--titles` entries that match no movie (no key, no title): how many, the first
-    few by name."""
-    unknown = unmatched(titles, found)
+def _unmatched_text(option: str, entries: Iterable[str] | None, found: Iterable[str], why: str,
+                    named: int) -> str | None:
+    """`N <option> entries match no movie of the database (<why>): the first few by name`, or None."""
+    unknown = unmatched(entries, found)
     if not unknown:
         return None
-    entries = "entry matches" if len(unknown) == 1 else "entries match"
-    return (f"{len(unknown)} --titles {entries} no movie of the database (neither a key nor a title): "
-            f"{_named(unknown, named)}")
+    matches = "entry matches" if len(unknown) == 1 else "entries match"
+    return f"{len(unknown)} {option} {matches} no movie of the database ({why}): {_named(unknown, named)}"
+
+
+def unknown_titles_warning(titles: frozenset[str] | None, found: Iterable[str], named: int = 5) -> str | None:
+    """The one warning for the `--titles` entries that match no movie (no key, no title)."""
+    return _unmatched_text("--titles", titles, found, "neither a key nor a title", named)
 
 
 def unknown_pins_text(pins: Iterable[str], found: Iterable[str], named: int = 5) -> str | None:
-    """What the warning says of the `--pins` keys no record has (a pin goes by key only): how many, the first
-    few by name."""
-    unknown = unmatched(pins, found)
-    if not unknown:
-        return None
-    entries = "entry matches" if len(unknown) == 1 else "entries match"
-    return (f"{len(unknown)} --pins {entries} no movie of the database (no record has that key): "
-            f"{_named(unknown, named)}")
+    """What the warning says of the `--pins` keys no record has (a pin goes by key only)."""
+    return _unmatched_text("--pins", pins, found, "no record has that key", named)
 
 
 def unmatched_warning(titles_text: str | None, pins_text: str | None) -> str | None:
