@@ -93,3 +93,38 @@ def test_an_untouched_record_keeps_its_bytes_beside_duplicates_in_another_file(t
     out = path.read_bytes()
     assert b'  "Rear Window": {"title": "Rear Window", "year": 1954, "rating": 8.30},\n' in out
     assert b'"gross": 123456789012345678901234567890' in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spelling", ["dot", "symlink"])
+def test_the_input_named_again_as_output_is_enriched_in_place_with_its_backup(tmdb_server, twice, cli, spelling):
+    """`--output ./movies.json` or a link to the input is the input: the run writes it in place, keeps its backup,
+    and the duplicate-key warning names the backup, where the dropped records are (not the input, rewritten)."""
+    if spelling == "dot":
+        output = twice.parent / "." / twice.name
+    else:
+        output = twice.parent / "link.json"
+        output.symlink_to(twice)
+    done = cli(args(tmdb_server, twice, "--output", output))
+    assert done.returncode == 0, done.stderr
+    backups = list((twice.parent / "backups").iterdir())
+    assert len(backups) == 1 and backups[0].read_bytes() == TWICE
+    warning = next(line for line in done.stderr.splitlines() if "more than once" in line)
+    assert warning.endswith(f"the earlier ones are in {backups[0]}"), warning
+    assert list(dict(database.load(str(twice))[1])) == ["Psycho", "Vertigo", "Rear Window"]
+    if spelling == "symlink":
+        assert output.is_symlink()  # the link is still the link, the file it names was written
+
+
+@pytest.mark.slow
+def test_a_database_named_through_a_link_is_written_through_it_and_the_link_stays(tmdb_server, twice, cli):
+    """`movies.json -> data/movies-2026.json`: the run writes the file the link names, never the link itself."""
+    real = twice.parent / "movies-2026.json"
+    twice.rename(real)
+    twice.symlink_to(real.name)
+    done = cli(args(tmdb_server, twice))
+    assert done.returncode == 0, done.stderr
+    assert twice.is_symlink() and twice.resolve() == real.resolve()
+    assert list(dict(database.load(str(real))[1])) == ["Psycho", "Vertigo", "Rear Window"]
+    assert [p.read_bytes() for p in (twice.parent / "backups").iterdir()] == [TWICE]
+    assert not list(twice.parent.glob("*.tmp*"))

@@ -38,6 +38,12 @@ def _join(directory: str, name: str) -> str:
     return os.path.join(directory, name) if is_local(directory) else _filesystems().join(directory, name)
 
 
+def resolved(path: str) -> str:
+    """The file a local `path` names through any symbolic links (what a write must replace so that a link stays a
+    link, and what two spellings of one file have in common); other paths as they are."""
+    return os.path.realpath(path) if is_local(path) else path
+
+
 def beside(path: str, suffix: str) -> str:
     """A path beside a file named after it: `db/movies.json` -> `db/movies.json<suffix>`."""
     directory, name = _split(path)

@@ -66,11 +66,11 @@ class Lock(Protocol):
 
 
 def database_lock_path(database: str) -> str:
-    return os.path.abspath(database) + DATABASE_SUFFIX
+    return files.resolved(os.path.abspath(database)) + DATABASE_SUFFIX
 
 
 def run_lock_path(database: str) -> str:
-    return os.path.abspath(database) + RUN_SUFFIX
+    return files.resolved(os.path.abspath(database)) + RUN_SUFFIX
 
 
 def holder(lock_file: str) -> dict | None:

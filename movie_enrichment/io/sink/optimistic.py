@@ -83,12 +83,14 @@ def commit(snapshot: database.Snapshot, patches: Patches, output: str, backup_di
     digest = digest or default_digest
     on_stage = on_stage or _no_stage
     source = snapshot.path
-    in_place = source == output
+    # What the writes replace: the file itself where the output is a symbolic link, so that the link stays a link.
+    target = files.resolved(output)
+    in_place = files.resolved(source) == target
     check_folder(output)
     on_stage("start")
     counts = CommitCounts()
     with lock.database_lock(output, timeout=writer_wait, command="movie-enrich (writing the database)"):
-        files.remove_stale_temps(output)
+        files.remove_stale_temps(target)
         base: Version | None = None
         for _ in range(tries):
             found = read_version(source)
@@ -102,17 +104,17 @@ def commit(snapshot: database.Snapshot, patches: Patches, output: str, backup_di
             if in_place and unless_same(data, base.data) is None and _unchanged(source, base):
                 return {"output": output, "backup": None, "records": len(items), "updated": 0, "unchanged": True,
                         **dataclasses.asdict(counts)}  # the result is the file as it is: nothing to write
-            temp = files.write_temp(output, database.serialize_chunks(fmt, items, changed), "application/json")
+            temp = files.write_temp(target, database.serialize_chunks(fmt, items, changed), "application/json")
             on_stage("written")
             saved, made = None, False
             try:
                 if _unchanged(source, base):
                     saved, made = backup(output, backup_dir, base.data if in_place else None)
                     if in_place:
-                        if _replace(temp, output, base, backup_dir, on_stage):
+                        if _replace(temp, target, base, backup_dir, on_stage):
                             break
                     elif files.signature(source) == base.signature:  # the last look, just before the rename
-                        files.publish(temp, output)
+                        files.publish(temp, target)
                         break
             except Exception:
                 files.discard(temp)
