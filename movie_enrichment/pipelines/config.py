@@ -143,6 +143,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
     except fields.FieldError as error:
         raise usage(str(error)) from None
     output = o.output or o.input
+    if output != o.input and files.is_local(output) and files.resolved(output) == files.resolved(o.input):
+        output = o.input  # `./movies.json` or a link to the input: the input, enriched in place with its backup
     in_database = stores.is_store_url(o.input)
     if in_database and output != o.input:
         raise usage("a database is enriched in place: leave out --output (movie-enrich convert copies a "
