@@ -78,12 +78,35 @@ def test_url_and_configuration(server, session):
     assert r.headers["Content-Type"] == "application/json;charset=utf-8"
     assert int(r.headers["Content-Length"]) == len(r.content)
     body = r.json()
-    assert body["images"]["base_url"] == "http://image.tmdb.org/t/p/"
-    assert body["images"]["secure_base_url"] == "https://image.tmdb.org/t/p/"
+    # Its images are its own (`/t/p/...`), so that pages showing posters work with it alone.
+    root = server.url[:-len("/3")] + "/t/p/"
+    assert body["images"]["base_url"] == body["images"]["secure_base_url"] == root
     for key in ("backdrop_sizes", "logo_sizes", "poster_sizes", "profile_sizes", "still_sizes"):
         assert "original" in body["images"][key]
     assert "w500" in body["images"]["poster_sizes"]
     assert "title" in body["change_keys"]
+
+
+def test_posters_are_small_pngs_of_the_size_asked_the_same_for_the_same_path(server, session):
+    import struct
+    import zlib
+
+    root = get(session, server, "/configuration").json()["images"]["secure_base_url"]
+    server.reset_counts()
+    first = session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.jpg", timeout=5)
+    assert first.status_code == 200 and first.headers["Content-Type"] == "image/png"
+    png = first.content
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (185, 278)
+    assert struct.unpack(">I", png[29:33])[0] == zlib.crc32(png[12:29])  # a valid header chunk
+    assert session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.jpg", timeout=5).content == png
+    other = session.get(root + "w185/aJv57sFMXCDkvcSNdxTaGru3nK1.jpg", timeout=5).content
+    assert other != png and struct.unpack(">II", other[16:24]) == (185, 278)
+    assert struct.unpack(">II", session.get(root + "h632/x.png", timeout=5).content[16:24]) == (421, 632)
+    assert struct.unpack(">II", session.get(root + "original/x.jpg", timeout=5).content[16:24]) == (500, 750)
+    for bad in ("w185/../configuration", "w185/x.exe", "huge/x.jpg", "w185/"):
+        assert session.get(root + bad, timeout=5).status_code == 404, bad
+    assert server.counts()["total"] == 0  # the image host is not the API: no request counted
 
 
 def test_normalise():

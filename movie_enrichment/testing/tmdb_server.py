@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover
     def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+from movie_enrichment.testing import images  # noqa: E402 - after the optional orjson
+
 DEFAULT_CATALOG = pathlib.Path(__file__).parent / "data" / "catalog.json"
 DEFAULT_BEARER = "test.read-access.token-for-the-local-tmdb-server-0123456789"
 
@@ -264,6 +266,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 tmdb.change_movie(tmdb_id, float(query["at"]) if query.get("at") else None,
                                   overview=(movie.get("overview") or "") + query.get("suffix", " (edited)"))
             return self._send(200, {"changed": len(known)})
+        if path.startswith(images.PREFIX):  # the image host: not the API, so neither counted nor faulted
+            return images.send(self, path)
         endpoint, route = _classify(path)
         tmdb._arrived(endpoint)
         plan = tmdb._plan(query, self.headers.get("Authorization"))
@@ -454,7 +458,7 @@ class TmdbServer:
     def _route(self, route: list[str], query: dict) -> tuple[int, dict]:
         cat = self.catalog
         if route == ["configuration"]:
-            return 200, CONFIGURATION
+            return 200, images.configuration(CONFIGURATION, self.url)
         if route == ["movie", "changes"]:
             return self._changes(query)
         if route == ["search", "movie"]:
