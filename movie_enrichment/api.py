@@ -219,6 +219,21 @@ def check_options(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
         return _places(_checked(_argv(input, options, scratch), source.key, source.path))
 
 
+def tmdb_settings(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
+                  tmdb_api_key_file: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
+                  **options: Any):
+    """The TMDB client settings (`io.tmdb.TmdbSettings`: the key, the API root, the rate, the HTTP cache) a run
+    with these options would use: for a server that asks TMDB itself besides its runs, as the console's identify
+    box does, within the same machine-wide rate budget and cache. A key file is read now.
+
+    Raises:
+        OptionError: as `check_options()`, e.g. when no key is given.
+    """
+    source = _key_source(tmdb_api_key, tmdb_api_key_file, {**os.environ, **(env or {})})
+    with tempfile.TemporaryDirectory(prefix="movie-enrich-check-") as scratch:
+        return _checked(_argv(input, options, scratch), source.key, source.path).settings
+
+
 def _places(config) -> dict[str, str | None]:
     """A checked run's files, as a handle shows them."""
     return {"input": _absolute(config.input), "output": _absolute(config.output),

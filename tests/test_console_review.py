@@ -8,11 +8,12 @@ import urllib.parse
 import orjson
 import pytest
 from starlette.testclient import TestClient
-from test_console import TOKEN, browser, start_console, tmdb  # noqa: F401 - fixtures used by name
+from test_console import KEY, TOKEN, browser, start_console, tmdb  # noqa: F401 - fixtures used by name
 
-from movie_enrichment.console import review
+from movie_enrichment.console import identify, review
 from movie_enrichment.console.app import create_app
 from movie_enrichment.console.runs import Console
+from movie_enrichment.io.tmdb import TmdbError, TmdbSettings
 
 
 def _entry(i: int, status: str = "not_found", title: str | None = None) -> dict:
@@ -167,3 +168,126 @@ def test_in_the_browser_a_review_list_of_50000_is_served_in_pages(big_console, b
     links = [a.get_attribute("href") for a in rows[0].find_elements(By.CSS_SELECTOR, "a.tmdb")]
     assert links == ["https://www.themoviedb.org/movie/32337", "https://www.themoviedb.org/movie/33337"]
     assert "Douglas McGrath" in rows[0].text and "Diarmuid Lawrence" in rows[0].text
+
+
+# -- identify: TMDB searched by the server ------------------------------------------------------------------
+@pytest.fixture
+def identify_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the machine's rate budget file, this test's
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    monkeypatch.delenv("TMDB_API_KEY_FILE", raising=False)
+    db = tmp_path / "movies.json"
+    db.write_text("{}")
+    return db
+
+
+def _client(db, settings: dict, key: str | None) -> TestClient:
+    return TestClient(create_app(Console(str(db), settings, key), TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def test_identify_searches_tmdb_through_the_server_and_never_shows_the_key(identify_db, tmdb):  # noqa: F811
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, KEY) as client:
+        answer = client.get("/api/identify?q=Emma&year=1996")
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert {r["tmdb_id"] for r in results} == {900050, 900051}
+    root = tmdb.url[:-len("/3")] + "/t/p/"  # the bundled server names itself as its image host
+    for r in results:
+        assert r["title"] == "Emma" and r["year"] == 1996 and r["original_title"] is None
+        assert r["tmdb_url"] == f"https://www.themoviedb.org/movie/{r['tmdb_id']}"
+        assert r["poster"].startswith(root + "w185/") and r["poster"].endswith(".jpg")
+        assert "directed by" in r["overview"] and len(r["overview"]) <= identify.OVERVIEW_CHARS + 1
+    assert KEY not in answer.text and "api_key" not in answer.text
+    assert tmdb.counts()["by_endpoint"]["search/movie"] == 1
+
+
+def test_identify_answers_come_from_the_http_cache_the_runs_use(identify_db, tmdb, tmp_path):  # noqa: F811
+    settings = {"tmdb_base_url": tmdb.url, "http_cache": str(tmp_path / "cache.sqlite")}
+    with _client(identify_db, settings, KEY) as client:
+        first = client.get("/api/identify?q=Emma").json()
+        assert client.get("/api/identify?q=Emma").json() == first
+    assert {r["tmdb_id"] for r in first["results"]} >= {900050, 900051, 900052}
+    assert tmdb.counts()["by_endpoint"]["search/movie"] == 1  # the second from the cache, as a run's would be
+
+
+@pytest.mark.parametrize("query, wanted", [
+    ("", "q: type a title"), ("q=%20%20", "q: type a title"), ("q=Emma&year=96", "year='96'"),
+    ("q=Emma&year=next", "year='next'"), ("q=" + "x" * 201, "at most 200 characters"),
+])
+def test_a_bad_identify_query_is_a_one_line_400(identify_db, tmdb, query, wanted):  # noqa: F811
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, KEY) as client:
+        answer = client.get("/api/identify?" + query)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert wanted in error and "\n" not in error
+    assert tmdb.counts()["total"] == 0
+
+
+def test_identify_without_a_key_or_with_a_refused_one_says_so_in_one_line(identify_db, tmdb):  # noqa: F811
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, None) as client:
+        missing = client.get("/api/identify?q=Emma")
+    assert missing.status_code == 503 and "no TMDB API key" in missing.json()["error"]
+    assert "\n" not in missing.json()["error"]
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, "wrong-key-123456") as client:
+        refused = client.get("/api/identify?q=Emma")
+    assert refused.status_code == 502 and "rejected the API key" in refused.json()["error"]
+    assert "wrong-key-123456" not in refused.text
+
+
+def test_review_posters_follow_the_image_host_of_the_consoles_tmdb(identify_db, tmdb):  # noqa: F811
+    entry = _entry(1, "ambiguous")
+    entry["candidates"][0].update(poster="https://image.tmdb.org/t/p/w185/UlwI7yXClMkV78DdpulVzwVYbv9.jpg",
+                                  poster_path="/UlwI7yXClMkV78DdpulVzwVYbv9.jpg")
+    _write(identify_db.parent / "movies.json.review.jsonl", [entry])
+    root = tmdb.url[:-len("/3")] + "/t/p/"
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, KEY) as client:
+        shown = client.get("/api/review").json()["entries"][0]["candidates"]
+        page = client.get("/review").text
+    assert shown[0]["poster"] == root + "w185/UlwI7yXClMkV78DdpulVzwVYbv9.jpg" and shown[1]["poster"] is None
+    assert f'src="{root}w185/UlwI7yXClMkV78DdpulVzwVYbv9.jpg"' in page
+    assert tmdb.counts()["by_endpoint"]["configuration"] == 1  # asked once, then kept
+    with _client(identify_db, {"tmdb_base_url": tmdb.url, "no_http_cache": True}, None) as client:
+        stored = client.get("/api/review").json()["entries"][0]["candidates"][0]["poster"]
+    assert stored == "https://image.tmdb.org/t/p/w185/UlwI7yXClMkV78DdpulVzwVYbv9.jpg"  # no key: as stored
+
+
+@pytest.mark.parametrize("base, api_root, root", [
+    ("https://image.tmdb.org/t/p/", "https://api.themoviedb.org/3", "https://image.tmdb.org/t/p/"),
+    ("https://cdn.example.org/t/p", "http://127.0.0.1:9/3", "https://cdn.example.org/t/p/"),
+    ("http://127.0.0.1:8000/t/p/", "http://127.0.0.1:8000/3", "http://127.0.0.1:8000/t/p/"),
+    ("http://127.0.0.1:8001/t/p/", "http://127.0.0.1:8000/3", "https://image.tmdb.org/t/p/"),  # another host
+    ("http://evil.example/t/p/", "https://api.themoviedb.org/3", "https://image.tmdb.org/t/p/"),
+    ("javascript:alert(1)//", "http://127.0.0.1:8000/3", "https://image.tmdb.org/t/p/"),
+])
+def test_the_image_root_is_https_or_the_api_servers_own(base, api_root, root):
+    assert identify.image_root({"images": {"secure_base_url": base}}, api_root) == root
+
+
+def test_the_image_root_is_asked_again_a_minute_after_it_failed_then_kept():
+    now, failing, asked = [0.0], [True], []
+
+    class Client:
+        def __init__(self, settings, observers=None):
+            self.settings = settings
+
+        def open(self):
+            pass
+
+        def close(self):
+            pass
+
+        def configuration(self):
+            asked.append(now[0])
+            if failing[0]:
+                raise TmdbError("ConnectTimeoutError: TMDB unreachable")
+            return {"images": {"secure_base_url": "https://img.example/t/p/"}}
+
+    settings = TmdbSettings(api_key="k" * 32, base_url="http://127.0.0.1:9/3")
+    asker = identify.TmdbAsker(lambda: settings, clock=lambda: now[0], client_factory=Client)
+    assert asker.image_root() is None and asked == [0.0]
+    now[0] = 59.0
+    assert asker.image_root() is None and asked == [0.0]  # not asked again within the minute
+    now[0], failing[0] = 61.0, False
+    assert asker.image_root() == "https://img.example/t/p/" and asked == [0.0, 61.0]
+    now[0] = 5000.0
+    assert asker.image_root() == "https://img.example/t/p/" and asked == [0.0, 61.0]

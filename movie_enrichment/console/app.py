@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from movie_enrichment.console import review
+from movie_enrichment.console import identify, review
 from movie_enrichment.console.runs import Console, RunOptionError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,6 +81,14 @@ async def _review(console: Console) -> review.ReviewIndex:
     return await asyncio.to_thread(console.review)
 
 
+async def _with_posters(console: Console, entries: list[dict]) -> list[dict]:
+    """A page's review entries, their candidates' posters on the image host the console's TMDB names (the
+    bundled server's own); the stored URLs when it cannot say."""
+    if not identify.wants_posters(entries):
+        return entries
+    return identify.with_posters(entries, await asyncio.to_thread(console.tmdb.image_root))
+
+
 def create_app(console: Console, token: str) -> Starlette:
     """The application serving `console`'s database, behind `token`."""
 
@@ -117,6 +125,7 @@ def create_app(console: Console, token: str) -> Starlette:
         except ValueError as error:
             return HTMLResponse(f"<h1>400</h1><p>{html.escape(str(error))}</p>", status_code=400)
         shown = index.page(status, q, limit, offset)
+        entries = await _with_posters(console, shown.entries)
 
         def link(start: int) -> str:
             return "/review?" + urllib.parse.urlencode(
@@ -124,7 +133,7 @@ def create_app(console: Console, token: str) -> Starlette:
                  if v and not (k == "limit" and v == review.DEFAULT_LIMIT)})
 
         # The pins still to run: a pinned movie leaves the review list once a run has matched it.
-        return page(request, "review.html", entries=shown.entries, total=shown.total, listed=len(index),
+        return page(request, "review.html", entries=entries, total=shown.total, listed=len(index),
                     counts=index.counts, status=status, q=q or "", offset=offset,
                     previous=link(max(offset - limit, 0)) if offset > 0 else None,
                     next=link(offset + limit) if offset + limit < shown.total else None,
@@ -170,8 +179,17 @@ def create_app(console: Console, token: str) -> Starlette:
             return _error(str(error))
         index = await _review(console)
         shown = index.page(status, q, limit, offset)
-        return JSONResponse({"total": shown.total, "entries": shown.entries, "pins": console.pins(),
-                             "counts": index.counts, "limit": limit, "offset": offset})
+        return JSONResponse({"total": shown.total, "entries": await _with_posters(console, shown.entries),
+                             "pins": console.pins(), "counts": index.counts, "limit": limit, "offset": offset})
+
+    async def api_identify(request: Request) -> Response:
+        """TMDB's films for a title (and year), searched by this server with its key, for the identify box."""
+        try:
+            title, year = identify.check_query(request.query_params)
+            results = await asyncio.to_thread(console.tmdb.search, title, year)
+        except identify.IdentifyError as error:
+            return _error(str(error), error.status)
+        return JSONResponse({"query": title, "year": year, "results": results})
 
     async def api_failures(request: Request) -> Response:
         return JSONResponse({"failures": console.failures()})
@@ -203,6 +221,7 @@ def create_app(console: Console, token: str) -> Starlette:
         Route("/api/runs", api_submit, methods=["POST"]), Route("/api/runs/{id}", api_run),
         Route("/api/runs/{id}/cancel", api_cancel, methods=["POST"]), Route("/api/review", api_review),
         Route("/api/failures", api_failures), Route("/api/pins", api_pins, methods=["GET", "POST"]),
+        Route("/api/identify", api_identify),
         Mount("/static", StaticFiles(directory=os.path.join(_HERE, "static")), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

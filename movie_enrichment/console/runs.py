@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from movie_enrichment import api, model
+from movie_enrichment.console.identify import TmdbAsker
 from movie_enrichment.console.review import ReviewIndex
 from movie_enrichment.io import files, jsonlines, progress
 
@@ -195,6 +196,7 @@ class Console:
         self._recount: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
+        self.tmdb = TmdbAsker(self.tmdb_settings)  # the identify box's searches and the posters' image host
 
     # -- files ---------------------------------------------------------------------------------------------
     def review(self) -> ReviewIndex:
@@ -283,6 +285,12 @@ class Console:
         api.check_options(self.database, tmdb_api_key=self._key, tmdb_api_key_file=self._key_file,
                           **self._launch_options(options))
 
+    def tmdb_settings(self):
+        """The TMDB settings of this console's runs (their key, API root, rate and HTTP cache), for what the
+        console asks TMDB itself; api.OptionError when there are none (no key, say)."""
+        return api.tmdb_settings(self.database, tmdb_api_key=self._key, tmdb_api_key_file=self._key_file,
+                                 **self.settings)
+
     def cancel(self, entry_id: str) -> bool:
         entry = self.entries[entry_id]
         if entry.run is None:
@@ -314,6 +322,7 @@ class Console:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        await asyncio.to_thread(self.tmdb.close)  # its HTTP cache is flushed
 
     async def _loop(self) -> None:
         """Launches the next queued run once the database is free; records each run when it ends."""

@@ -14,6 +14,7 @@ from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, Tmdb
 from movie_enrichment.model import FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, Lookup, LookupRequest, now_iso
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.client_fn import ClientDoFn
+from movie_enrichment.transforms.naming import Naming, find_named
 from movie_enrichment.transforms.selection import fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class LookupTmdbFn(ClientDoFn):
         checkpoint_dir: when set, each finished batch is written there before its results go on.
         field_overrides: (role, field) pairs given with `--field`; the other roles are detected on each batch
             (a sample of the database), with each record's own fields as fallback.
-        pins: `--pins`: key -> "tmdb:ID" or "imdb:ttID"; a pinned movie is looked up by that id alone.
+        pins: `--pins`: name -> "tmdb:ID" or "imdb:ttID"; a pinned movie is looked up by that id alone.
+        naming: how the records of an array or JSON Lines file are named in `pins` (`naming.Naming`), or None.
 
     Input: batches (lists) of `LookupRequest`; a movie with a lookup read back from the checkpoints costs no
     request. Output: (key, `Lookup`) per movie: the match outcome and the trimmed details body that every
@@ -51,11 +53,12 @@ class LookupTmdbFn(ClientDoFn):
 
     def __init__(self, settings: TmdbSettings, checkpoint_dir: str | None = None,
                  client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
-                 field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None):
+                 field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None,
+                 naming: Naming | None = None):
         super().__init__(settings, client_factory)
         self._checkpoint_dir = checkpoint_dir
         self._field_overrides = dict(field_overrides)
-        self._movie = MovieLookup(settings, field_overrides, pins)
+        self._movie = MovieLookup(settings, field_overrides, pins, naming)
         self._digest_roles = fields.input_roles(field_overrides)  # the digest the sink compares
         # Made in setup(): a pool, an open store and an event are no constructor state (any pickler ships it).
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -133,15 +136,16 @@ class MovieLookup:
 
     Args:
         settings: the client's `TmdbSettings`.
-        field_overrides, pins: as for `LookupTmdbFn`.
+        field_overrides, pins, naming: as for `LookupTmdbFn`.
     """
 
     def __init__(self, settings: TmdbSettings, field_overrides: tuple[tuple[str, str], ...] = (),
-                 pins: dict[str, str] | None = None):
+                 pins: dict[str, str] | None = None, naming: Naming | None = None):
         self._settings = settings
         self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
         self._digest_roles = self._input_roles  # the digest the sink compares: the same roles
         self._pins = dict(pins or {})
+        self._naming = naming
 
     def prepare(self, request: LookupRequest, roles: fields.Roles) -> tuple[Lookup, matching.MovieQuery | None]:
         """The movie's outcome so far and its query; for an invalid record, its final outcome and None."""
@@ -151,7 +155,8 @@ class MovieLookup:
                      match_inputs=fields.match_inputs(record, self._input_roles),
                      looked_up=match_digest(key, record, self._digest_roles))
         try:
-            query, pinned = _query(key, record, roles, self._pins.get(key), hit.match_inputs)
+            pin = find_named(self._pins, self._naming, key, record)[1]
+            query, pinned = _query(key, record, roles, pin, hit.match_inputs)
         except matching.InvalidRecord as error:
             return dataclasses.replace(hit, status=INVALID, error=str(error), updated_at=now_iso()), None
         return dataclasses.replace(hit, pinned=pinned), query
@@ -222,13 +227,19 @@ def _query(key: str, record: Any, roles: fields.Roles, pin: str | None,
     return query, (pinned_before if own_id is None else None)
 
 
-POSTER_BASE = "https://image.tmdb.org/t/p/w185"
+REVIEW_POSTER_SIZE = "w185"
 
 
 def _review(query: matching.MovieQuery, result: matching.MatchResult) -> dict:
-    """What a person needs to pick the film: the record's inputs, the searches made, the best candidates."""
+    """What a person needs to pick the film: the record's inputs, the searches made, the best candidates.
+
+    A candidate's `poster` is its URL on TMDB's image host, and `poster_path` the file, from which a page builds
+    the URL on the image host its own TMDB names (the console does, with the bundled server's images): a lookup
+    asks for no /configuration, which a run without the images enricher never reads."""
     return {"title": query.title, "year": query.year, "directors": list(query.directors),
             "searched": list(result.searches),
             "candidates": [{"tmdb_id": c.tmdb_id, "title": c.title, "year": c.year, "directors": list(c.directors),
-                            "poster": f"{POSTER_BASE}{c.poster_path}" if c.poster_path else None,
+                            "poster": extract.image_url(extract.DEFAULT_IMAGE_BASE, REVIEW_POSTER_SIZE,
+                                                        c.poster_path),
+                            "poster_path": c.poster_path or None,
                             "score": c.score, "why_not": c.why_not} for c in result.candidates]}

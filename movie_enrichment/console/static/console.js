@@ -1,4 +1,5 @@
-// The console's pages: forms post JSON to /api/, the run page polls /api/runs/{id} twice a second.
+// The console's pages: forms post JSON to /api/, the run page polls /api/runs/{id} twice a second, the review
+// page's identify box asks /api/identify.
 "use strict";
 const $ = (selector, root = document) => root.querySelector(selector);
 const say = (text, bad) => { const m = $("#message"); m.textContent = text; m.className = bad ? "error" : ""; };
@@ -83,6 +84,50 @@ async function watch() {
   setTimeout(watch, data.active || data.stale ? 1000 : 3000);
 }
 
+async function pin(key, tmdbId) {
+  try { await api("POST", "/api/pins", {key, tmdb_id: tmdbId}); location.reload(); } catch (e) { say(e.message, true); }
+}
+
+// The review page's identify box: the console server searches TMDB (with its key), the page shows what it found.
+function el(tag, props, ...children) {
+  const e = Object.assign(document.createElement(tag), props || {});
+  e.append(...children);
+  return e;
+}
+
+function identified(key, r) {
+  const poster = r.poster
+    ? el("img", {src: r.poster, alt: "poster of " + r.title, width: 92, height: 138, loading: "lazy"})
+    : el("div", {className: "noposter", textContent: "no poster"});
+  const button = el("button", {type: "button", className: "pin-result", textContent: "Pin " + r.tmdb_id});
+  button.dataset.id = r.tmdb_id;
+  button.addEventListener("click", () => pin(key, String(r.tmdb_id)));
+  const caption = el("figcaption", {}, el("b", {textContent: r.title}), " (" + (r.year ?? "?") + ")", el("br"));
+  if (r.original_title) caption.append(el("span", {className: "original", textContent: r.original_title}), el("br"));
+  caption.append(el("a", {className: "tmdb", href: r.tmdb_url, target: "_blank", rel: "noopener noreferrer",
+                          textContent: "TMDB " + r.tmdb_id}), el("br"),
+                 el("small", {className: "overview", textContent: r.overview || ""}), el("br"), button);
+  return el("figure", {className: "candidate identified"}, poster, caption);
+}
+
+async function identify(form) {
+  const box = form.closest("details.identify");
+  const status = $(".identify-status", box), list = $(".identify-results", box);
+  const params = new URLSearchParams({q: form.elements.q.value.trim()});
+  if (form.elements.year.value.trim()) params.set("year", form.elements.year.value.trim());
+  status.textContent = "searching...";
+  status.classList.remove("error");
+  list.replaceChildren();
+  let data;
+  try { data = await api("GET", "/api/identify?" + params); } catch (error) {
+    status.textContent = error.message;
+    status.classList.add("error");
+    return;
+  }
+  status.textContent = data.results.length ? data.results.length + " found on TMDB" : "nothing found on TMDB";
+  list.append(...data.results.map(r => identified(form.dataset.key, r)));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   watch();
   const form = $("#launch-form");
@@ -103,13 +148,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     follow(id);
   }
-  const pin = async (key, tmdbId) => {
-    try { await api("POST", "/api/pins", {key, tmdb_id: tmdbId}); location.reload(); } catch (e) { say(e.message, true); }
-  };
   document.querySelectorAll("button.pin").forEach(b => b.addEventListener("click", () => pin(b.dataset.key, b.dataset.id)));
   document.querySelectorAll("form.pin-typed").forEach(f => f.addEventListener("submit", event => {
     event.preventDefault();
     pin(f.dataset.key, f.elements.tmdb_id.value.trim());
+  }));
+  document.querySelectorAll("form.identify-form").forEach(f => f.addEventListener("submit", event => {
+    event.preventDefault();
+    identify(f);
   }));
   const runPins = $("#run-pins");
   if (runPins) runPins.addEventListener("click", () => launch({titles: JSON.parse(runPins.dataset.keys)}));
