@@ -15,7 +15,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from movie_enrichment.io import database, files, sink
+from movie_enrichment.io import database, files, sink, stop
 from movie_enrichment.io.database import ReadMovieDatabase
 from movie_enrichment.io.sink import UNCHANGED, SinkError, WriteDatabase, spool, write_database
 from movie_enrichment.io.sink.write import _WriteDatabaseFn
@@ -283,6 +283,19 @@ def test_a_spooled_patches_file_cut_short_is_an_error(tmp_path):
     path.write_bytes(whole[:-3])
     with pytest.raises(sink.SinkError, match="cut short"):
         list(sink.read_spool([str(path)]))
+
+
+def test_a_run_asked_to_stop_spools_nothing_and_leaves_no_folder(tmp_path):
+    spool_dir = tmp_path / "movies.json.patches"
+    fn = spool.SpoolPatchesFn(str(spool_dir))
+    fn.start_bundle()
+    stop.request()
+    try:
+        with pytest.raises(stop.StopRequested):
+            fn.process(("Alien", {"tmdb": {"id": 348}}))
+    finally:
+        stop.clear()
+    assert list(fn.finish_bundle()) == [] and not spool_dir.exists()
 
 
 # --- The write step may run again (Beam's finalize): the spool stays until the commit has succeeded ---------

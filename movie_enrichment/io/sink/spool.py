@@ -1,6 +1,8 @@
-"""The spool: patches on their way to the sink in files of their own, kept until their commit has succeeded.
+"""The spool: patches on their way to the sink (and review lines to theirs) in files of their own, kept until
+their commit has succeeded.
 
-Only the files' paths go through the runner. Like the temporary files of Beam's `WriteImpl`, the spool stays in
+Only the files' paths go through the runner: the local engine holds a side input whole, decoded and encoded
+again, at several times its size. Like the temporary files of Beam's `WriteImpl`, the spool stays in
 place until the commit has succeeded, so that a write the runner retries finds it; once the commit is done, a
 record of it is left first (`committed.json`, naming the files), then the files go, then the record, then the
 folder. A retried write tells from what it finds whether its patches are still to be committed.
@@ -9,7 +11,7 @@ folder. A retried write tells from what it finds whether its patches are still t
 import logging
 import struct
 import uuid
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import apache_beam as beam
 import orjson
@@ -17,7 +19,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 
-from movie_enrichment.io import files
+from movie_enrichment.io import files, stop
 from movie_enrichment.io.sink.backups import read_raw
 from movie_enrichment.io.sink.patches import pack_patch
 from movie_enrichment.io.sink.replace import SinkError
@@ -36,17 +38,26 @@ def spool_dir_for(output: str) -> str:
     return files.beside(output, ".patches")
 
 
-class SpoolPatchesFn(beam.DoFn):
-    """Appends each patch, packed, to a file of its bundle's own in the spool folder as it comes, and emits the
-    file's path when the bundle ends. A file is read only once its path is emitted, whole: a failed bundle's
-    file is never read (its retry writes another one).
+def _packed(element: tuple[str, dict]) -> tuple[str, bytes]:
+    key, patch = element
+    return key, pack_patch(patch)
+
+
+class SpoolFn(beam.DoFn):
+    """Appends each element, encoded as (key, bytes), to a file of its bundle's own in the spool folder as it
+    comes, and emits the file's path when the bundle ends. A file is read only once its path is emitted, whole
+    (`read_spool`): a failed bundle's file is never read (its retry writes another one).
 
     Args:
-        spool_dir: the spool folder, any FileSystems path, this sink's alone.
+        spool_dir: the spool folder, any FileSystems path, this writer's alone.
+        encode: element -> (key, bytes), a plain function (it is pickled with the DoFn).
+        prefix: how the files' names start (`patches-<uuid>.bin`).
     """
 
-    def __init__(self, spool_dir: str):
+    def __init__(self, spool_dir: str, encode: Callable[[Any], tuple[str, bytes]], prefix: str):
         self._spool_dir = spool_dir
+        self._encode = encode
+        self._prefix = prefix
         self._path: str | None = None
         self._handle = None
         self._buffer = bytearray()
@@ -54,17 +65,20 @@ class SpoolPatchesFn(beam.DoFn):
     def start_bundle(self) -> None:
         self._path, self._handle, self._buffer = None, None, bytearray()
 
-    def process(self, element: tuple[str, dict]) -> None:
-        key, patch = element
+    def process(self, element: Any) -> None:
+        key, data = self._encode(element)
         if self._handle is None:
+            # A run asked to stop commits nothing: a bundle still going after the run's end removed the spool
+            # must not make it again (a cancelled run left an empty `.patches/` folder).
+            stop.check()
             files.ensure_dir(self._spool_dir)
-            self._path = FileSystems.join(self._spool_dir, f"patches-{uuid.uuid4().hex}.bin")
+            self._path = FileSystems.join(self._spool_dir, f"{self._prefix}-{uuid.uuid4().hex}.bin")
             self._handle = FileSystems.create(self._path, mime_type="application/octet-stream",
                                               compression_type=CompressionTypes.UNCOMPRESSED)
-        name, packed = key.encode("utf-8", "surrogatepass"), pack_patch(patch)
-        self._buffer += _FRAME.pack(len(name), len(packed))
+        name = key.encode("utf-8", "surrogatepass")
+        self._buffer += _FRAME.pack(len(name), len(data))
         self._buffer += name
-        self._buffer += packed
+        self._buffer += data
         if len(self._buffer) >= _SPOOL_BUFFER:
             self._handle.write(self._buffer)
             self._buffer = bytearray()
@@ -78,8 +92,20 @@ class SpoolPatchesFn(beam.DoFn):
         self._path, self._handle, self._buffer = None, None, bytearray()
 
 
+class SpoolPatchesFn(SpoolFn):
+    """The sink's spool: each (key, patch) pair with its patch packed (`pack_patch`), in `patches-*.bin` files.
+
+    Args:
+        spool_dir: the spool folder, any FileSystems path, this sink's alone.
+    """
+
+    def __init__(self, spool_dir: str):
+        super().__init__(spool_dir, _packed, "patches")
+
+
 def read_spool(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """(key, packed patch) for every patch the spool files at `paths` hold, in their order.
+    """(key, bytes) for every element the spool files at `paths` hold (for the sink's, the packed patches), in
+    their order; a file is read whole, one at a time.
 
     Raises:
         SinkError: a file is cut short.
