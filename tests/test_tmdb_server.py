@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from movie_enrichment.testing import tmdb_parts
 from movie_enrichment.testing.tmdb_server import DEFAULT_BEARER, Faults, TmdbServer, normalise
 
 KEY = "test-api-key"
@@ -169,7 +170,9 @@ def test_details_without_and_with_append(server, session):
     assert body["credits"]["crew"][0]["job"] == "Director"
     assert body["images"]["posters"][0]["file_path"] == "/poster194.jpg"
     assert body["external_ids"]["imdb_id"] == "tt0211915"
-    assert "videos" not in body
+    assert body["videos"] == tmdb_parts.videos(server.catalog.movies[server.catalog.by_id[194]])  # a made part
+    body = get(session, server, "/movie/194", append_to_response="reviews").json()
+    assert "reviews" not in body  # a part the server does not make
 
 
 def test_sub_resources(server, session):
@@ -209,7 +212,7 @@ def test_auth(server, session):
 def test_404(server, session):
     expected = {"status_code": 34, "status_message": "The resource you requested could not be found.",
                 "success": False}
-    for path in ("/movie/424242", "/movie/abc", "/nope", "/movie/550/keywords"):
+    for path in ("/movie/424242", "/movie/abc", "/nope", "/movie/550/reviews"):
         r = get(session, server, path)
         assert r.status_code == 404 and r.json() == expected
 
@@ -222,15 +225,17 @@ def test_counts_exact(server, session):
     get(session, server, "/movie/550/images")
     get(session, server, "/movie/550/credits")
     get(session, server, "/movie/550/external_ids")
+    get(session, server, "/movie/550/translations")
     get(session, server, "/find/tt0137523", external_source="imdb_id")
     get(session, server, "/unknown")
     session.get(server.url + "/configuration", timeout=5)  # no key -> 401
     counts = server.counts()
-    assert counts["total"] == 10
+    assert counts["total"] == 11
     assert counts["by_endpoint"] == {"configuration": 2, "search/movie": 1, "movie": 2, "movie/images": 1,
-                                     "movie/credits": 1, "movie/external_ids": 1, "find": 1, "movie/changes": 0,
-                                     "other": 1}
-    assert counts["by_status"] == {"200": 7, "404": 2, "401": 1}
+                                     "movie/credits": 1, "movie/external_ids": 1, "movie/translations": 1,
+                                     "movie/release_dates": 0, "movie/videos": 0, "movie/keywords": 0, "find": 1,
+                                     "movie/changes": 0, "other": 1}
+    assert counts["by_status"] == {"200": 8, "404": 2, "401": 1}
     # When the first request and the first lookup came, and the last answer left (the machine's monotonic clock).
     assert counts["first_at"] < counts["first_lookup_at"] <= counts["last_at"] <= time.monotonic()
     # The HTTP stats endpoints are not counted themselves.

@@ -1,10 +1,11 @@
 """A local TMDB-compatible HTTP server for tests and benchmarks, with injectable faults.
 
-Serves a catalog of full TMDB movie detail bodies (credits, images and external_ids embedded)
-under ``/3``: configuration, search/movie, movie/{id} (+append_to_response), movie/{id}/images,
-movie/{id}/credits, movie/{id}/external_ids, find/{imdb_id} and movie/changes (the ids edited in a window of
+Serves a catalog of full TMDB movie detail bodies (credits, images and external_ids embedded; translations,
+release dates, videos, keywords, collections and images in more languages made per film by `tmdb_parts`)
+under ``/3``: configuration, search/movie, movie/{id} (+append_to_response, include_image_language),
+movie/{id}/<part> for each of them, find/{imdb_id} and movie/changes (the ids edited in a window of
 at most 14 days; tests edit films with `TmdbServer.change_movie`). With `realistic_bodies`, details bodies
-carry the bulk of real ones (50-150 KB of crew and logos that no enricher reads). Stdlib only (orjson if
+carry the bulk of real ones (50-150 KB of crew and production companies that no enricher reads). Stdlib only (orjson if
 present).
 """
 
@@ -37,7 +38,7 @@ except ImportError:  # pragma: no cover
     def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-from movie_enrichment.testing import images  # noqa: E402 - after the optional orjson
+from movie_enrichment.testing import images, tmdb_parts  # noqa: E402 - after the optional orjson
 
 DEFAULT_CATALOG = pathlib.Path(__file__).parent / "data" / "catalog.json"
 DEFAULT_BEARER = "test.read-access.token-for-the-local-tmdb-server-0123456789"
@@ -74,9 +75,9 @@ CONFIGURATION = {
     ],
 }
 
-PARTS = ("credits", "images", "external_ids")
-ENDPOINTS = ("configuration", "search/movie", "movie", "movie/images", "movie/credits", "movie/external_ids",
-             "find", "movie/changes", "other")
+PARTS = ("credits", "images", "external_ids") + tuple(tmdb_parts.MADE)
+ENDPOINTS = ("configuration", "search/movie", "movie", *(f"movie/{part}" for part in PARTS), "find",
+             "movie/changes", "other")
 LOOKUP_ENDPOINTS = ("search/movie", "movie", "find")  # what the lookup of a movie asks
 SEARCH_KEYS = ("adult", "backdrop_path", "genre_ids", "id", "original_language", "original_title", "overview",
                "popularity", "poster_path", "release_date", "title", "video", "vote_average", "vote_count")
@@ -181,23 +182,26 @@ class _Catalog:
             hits = {i for i in hits if self.years[i] == year}
         return sorted(hits, key=lambda i: (-self.popularity[i], i))
 
-    def details(self, i: int, append: list[str]) -> dict:
+    def details(self, i: int, append: list[str], query: dict | None = None) -> dict:
         movie = self.movies[i]
         body = {k: v for k, v in movie.items() if k not in PARTS}
+        body.setdefault("belongs_to_collection", tmdb_parts.collection(movie))
         for part in append:
             if part in PARTS:
-                body[part] = self.part(i, part, with_id=False)
+                body[part] = self.part(i, part, with_id=False, query=query)
         return body
 
-    def part(self, i: int, part: str, with_id: bool = True) -> dict:
+    def part(self, i: int, part: str, with_id: bool = True, query: dict | None = None) -> dict:
+        """A film's part; `images` filtered by the query's languages as TMDB filters them (`tmdb_parts`)."""
         movie = self.movies[i]
         value = dict(movie.get(part) or {})
-        if part == "credits":
+        if part in tmdb_parts.MADE:
+            value = movie[part] if part in movie else tmdb_parts.MADE[part](movie)
+        elif part == "credits":
             value.setdefault("cast", [])
             value.setdefault("crew", [])
         elif part == "images":
-            for key in ("backdrops", "logos", "posters"):
-                value.setdefault(key, [])
+            value = tmdb_parts.filter_images(tmdb_parts.images(movie), query or {})
         elif part == "external_ids":
             value.setdefault("imdb_id", movie.get("imdb_id"))
         return {"id": movie["id"], **value} if with_id else value
@@ -470,10 +474,10 @@ class TmdbServer:
                 return 404, ERROR_404
             if len(route) == 2:
                 append = [a.strip() for a in query.get("append_to_response", "").split(",") if a.strip()]
-                body = cat.details(i, append)
+                body = cat.details(i, append, query)
                 return 200, _padded(body) if self.realistic_bodies else body
             if route[2] in PARTS:
-                return 200, cat.part(i, route[2])
+                return 200, cat.part(i, route[2], query=query)
         if len(route) == 2 and route[0] == "find":
             i = cat.by_imdb.get(route[1]) if query.get("external_source", "imdb_id") == "imdb_id" else None
             movies = [] if i is None else [{**cat.search_items[i], "media_type": "movie"}]
@@ -537,7 +541,7 @@ def _random_path(rng: random.Random) -> str:
 
 
 def _padding_pool(size: int = 4000) -> tuple[list[dict], list[dict]]:
-    """Crew members below the director and image logos shaped as TMDB's (see the Riddick fixture), with real
+    """Crew members below the director and production companies shaped as TMDB's (see the Riddick fixture), with real
     ids, names and random paths, so that they compress as real bodies do."""
     rng = random.Random(87421)
     crew = [{"adult": False, "gender": rng.choice((0, 1, 2)), "id": 1_000_000 + n,
@@ -546,11 +550,11 @@ def _padding_pool(size: int = 4000) -> tuple[list[dict], list[dict]]:
              "profile_path": _random_path(rng) if rng.random() < 0.4 else None,
              "credit_id": "%024x" % rng.getrandbits(96), "department": rng.choice(_DEPARTMENTS),
              "job": rng.choice(_JOBS)} for n in range(size)]
-    logos = [{"aspect_ratio": round(rng.uniform(1.5, 4.0), 3), "height": rng.choice((200, 400, 800)),
-              "iso_639_1": rng.choice(("en", "fr", "de", "es", "ja", None)), "file_path": _random_path(rng),
-              "vote_average": round(rng.uniform(0, 10), 3), "vote_count": rng.randrange(20),
-              "width": rng.choice((500, 1000, 2000))} for _ in range(size // 4)]
-    return crew, logos
+    # Production companies, not image logos: the images enricher reads the logos now.
+    companies = [{"id": 2_000_000 + n, "logo_path": _random_path(rng) if rng.random() < 0.7 else None,
+                  "name": f"Production Company {n} {rng.randrange(10**6)}",
+                  "origin_country": rng.choice(("US", "GB", "FR", "DE", "JP", ""))} for n in range(size // 4)]
+    return crew, companies
 
 
 _POOL: tuple[list[dict], list[dict]] | None = None
@@ -558,11 +562,11 @@ _POOL: tuple[list[dict], list[dict]] | None = None
 
 def _padded(body: dict) -> dict:
     """A details body grown to a real one's size (50-150 KB, fixed per film): more crew below the director,
-    and logos, which no enricher reads."""
+    and production companies, which no enricher reads."""
     global _POOL
     if _POOL is None:
         _POOL = _padding_pool()
-    crew_pool, logo_pool = _POOL
+    crew_pool, company_pool = _POOL
     target = 50_000 + (int(body.get("id") or 0) * 7919) % 100_000
     body = dict(body)
     if isinstance(body.get("credits"), dict):
@@ -572,10 +576,10 @@ def _padded(body: dict) -> dict:
                            + crew_pool[start:start + count]}
         target //= 4
     if isinstance(body.get("images"), dict):
-        count = min(len(logo_pool) - 1, target // 170)  # a logo is about 170 bytes
-        start = int(body["id"]) % (len(logo_pool) - count)
-        body["images"] = {**body["images"], "logos": list(body["images"].get("logos") or [])
-                          + logo_pool[start:start + count]}
+        count = min(len(company_pool) - 1, target // 110)  # a company is about 110 bytes
+        start = int(body["id"]) % (len(company_pool) - count)
+        body["production_companies"] = list(body.get("production_companies") or []) + \
+            company_pool[start:start + count]
     return body
 
 
