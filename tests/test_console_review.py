@@ -8,7 +8,7 @@ import urllib.parse
 import orjson
 import pytest
 from starlette.testclient import TestClient
-from test_console import KEY, TOKEN, browser, start_console, tmdb  # noqa: F401 - fixtures used by name
+from test_console import KEY, TOKEN, _shot, browser, start_console, tmdb  # noqa: F401 - fixtures used by name
 
 from movie_enrichment.console import identify, review
 from movie_enrichment.console.app import create_app
@@ -291,3 +291,70 @@ def test_the_image_root_is_asked_again_a_minute_after_it_failed_then_kept():
     assert asker.image_root() == "https://img.example/t/p/" and asked == [0.0, 61.0]
     now[0] = 5000.0
     assert asker.image_root() == "https://img.example/t/p/" and asked == [0.0, 61.0]
+
+
+@pytest.fixture
+def run_console(tmp_path, tmdb):  # noqa: F811 - the fixture imported above
+    running = start_console(tmp_path, tmdb)
+    yield running
+    running.process.terminate()
+    running.process.wait(20)
+    assert KEY not in (tmp_path / "serve.log").read_text()
+
+
+def test_in_the_browser_posters_load_and_identify_pins_a_search_result_in_one_click(run_console, tmdb,  # noqa: F811
+                                                                                      browser):  # noqa: F811
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from movie_enrichment.console.runs import pins_supported
+    if not pins_supported():
+        pytest.skip("this command line writes no review list and takes no --pins")
+    run = run_console.http.post("/api/runs", json={"enrich": "metadata"}).json()
+    assert run_console.wait(run["id"])["state"] == "succeeded"
+    wait = WebDriverWait(browser, 30, poll_frequency=0.2,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth"
+    root = tmdb.url[:-len("/3")] + "/t/p/"
+
+    # The candidates' posters come from the bundled server, and load.
+    browser.get(f"{run_console.url}/review?q=Nightfall&token={TOKEN}")
+    posters = browser.find_elements(By.CSS_SELECTOR, "section.review[data-key='Nightfall'] .candidate img")
+    assert len(posters) == 2 and all(p.get_attribute("src").startswith(root + "w185/") for p in posters)
+    wait.until(lambda b: all((b.execute_script(loaded, p) or 0) > 0 for p in posters))
+
+    # A film not found under its title: searched by another title and pinned to a result in one click.
+    browser.get(f"{run_console.url}/review?q=Unknown Film")
+    section = browser.find_element(By.CSS_SELECTOR, "section.review[data-key='Unknown Film']")
+    assert section.find_elements(By.CSS_SELECTOR, ".candidate") == []
+    section.find_element(By.CSS_SELECTOR, "details.identify summary").click()
+    form = section.find_element(By.CSS_SELECTOR, "form.identify-form")
+    assert form.find_element(By.NAME, "q").get_attribute("value") == "Unknown Film"  # the entry's own title
+    for name, value in (("q", "Emma"), ("year", "1996")):
+        form.find_element(By.NAME, name).clear()
+        form.find_element(By.NAME, name).send_keys(value)
+    form.find_element(By.TAG_NAME, "button").click()
+    wait.until(lambda b: len(section.find_elements(By.CSS_SELECTOR, ".identify-results figure")) == 2)
+    found = section.find_elements(By.CSS_SELECTOR, ".identify-results figure")
+    assert "Douglas McGrath" in found[0].text + found[1].text and "(1996)" in found[0].text
+    assert {a.get_attribute("href") for a in section.find_elements(By.CSS_SELECTOR, ".identify-results a.tmdb")} == {
+        "https://www.themoviedb.org/movie/900050", "https://www.themoviedb.org/movie/900051"}
+    wait.until(lambda b: all((b.execute_script(loaded, img) or 0) > 0
+                             for img in section.find_elements(By.CSS_SELECTOR, ".identify-results img")))
+    assert KEY not in browser.page_source
+    _shot(browser, "identify")
+    section.find_element(By.CSS_SELECTOR, ".identify-results button.pin-result[data-id='900051']").click()
+    wait.until(lambda b: "pinned to tmdb:900051" in b.find_element(
+        By.CSS_SELECTOR, "section.review[data-key='Unknown Film']").text)
+    pins = (run_console.db.parent / "movies.json.pins.csv").read_text()
+    assert pins.splitlines() == ["key,tmdb_id", "Unknown Film,900051"]
+
+    # No search: the error, in one line, in the page.
+    section = browser.find_element(By.CSS_SELECTOR, "section.review[data-key='Unknown Film']")
+    section.find_element(By.CSS_SELECTOR, "details.identify summary").click()
+    form = section.find_element(By.CSS_SELECTOR, "form.identify-form")
+    form.find_element(By.NAME, "year").clear()
+    form.find_element(By.NAME, "year").send_keys("soon")
+    form.find_element(By.TAG_NAME, "button").click()
+    wait.until(lambda b: "year='soon'" in section.find_element(By.CSS_SELECTOR, ".identify-status").text)
