@@ -160,6 +160,14 @@ def test_runs_read_the_key_from_the_file_serve_was_given_and_nothing_shows_it(tm
                      "/launch"):
             page = console.http.get(path).text
             assert KEY not in page and str(key_file) not in page, path
+        # The identify box searches with the same key, read from the file again for each search.
+        found = console.http.get("/api/identify", params={"q": "Heat", "year": "1995"})
+        assert found.status_code == 200 and [r["title"] for r in found.json()["results"]][:1] == ["Heat"]
+        key_file.write_text("another-key-0123456789\n")
+        refused = console.http.get("/api/identify", params={"q": "Heat", "year": "1995"})
+        assert refused.status_code == 502 and "rejected the API key" in refused.json()["error"]
+        for answer in (found, refused):
+            assert KEY not in answer.text and "another-key" not in answer.text and str(key_file) not in answer.text
     finally:
         console.process.terminate()
         console.process.wait(20)

@@ -160,8 +160,9 @@ class TmdbAsker:
     def _ask(self, client: TmdbClient, call: Callable[[], Any]) -> Any:
         try:
             return call()
-        except TmdbAuthError as error:
-            raise IdentifyError(redact(str(error), client.settings.api_key), 502) from None
+        except TmdbAuthError:  # its own message names the key file, which the console shows nowhere
+            raise IdentifyError("TMDB rejected the API key (HTTP 401): check the key movie-enrich serve was given "
+                                "(a key file is read again for each search)", 502) from None
         except TmdbError as error:
             raise IdentifyError(f"TMDB did not answer: {redact(str(error), client.settings.api_key)}", 502) from None
 

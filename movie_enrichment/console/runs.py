@@ -287,9 +287,14 @@ class Console:
 
     def tmdb_settings(self):
         """The TMDB settings of this console's runs (their key, API root, rate and HTTP cache), for what the
-        console asks TMDB itself; api.OptionError when there are none (no key, say)."""
-        return api.tmdb_settings(self.database, tmdb_api_key=self._key, tmdb_api_key_file=self._key_file,
-                                 **self.settings)
+        console asks TMDB itself; api.OptionError when there are none (no key, say), without the key file's path,
+        which the console shows nowhere."""
+        try:
+            return api.tmdb_settings(self.database, tmdb_api_key=self._key, tmdb_api_key_file=self._key_file,
+                                     **self.settings)
+        except api.OptionError as error:
+            message = str(error).replace(self._key_file, "(the key file)") if self._key_file else str(error)
+            raise api.OptionError(message, error.status) from None
 
     def cancel(self, entry_id: str) -> bool:
         entry = self.entries[entry_id]
