@@ -8,7 +8,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from fakes import FakeClient
 
-from movie_enrichment.io.tmdb import TmdbAuthError, TmdbError, TmdbSettings
+from movie_enrichment.io.tmdb import DETAILS_PARTS, TmdbAuthError, TmdbError, TmdbSettings
 from movie_enrichment.model import EnrichedPart, Failure, LookupRequest
 from movie_enrichment.transforms import enrich
 from movie_enrichment.transforms.enrich import EnrichMovies, LookupTmdbFn
@@ -33,14 +33,15 @@ def test_remake_is_told_apart_by_year_with_two_requests():
     hit = hits["Psycho"]
     assert hit.status == "ok" and hit.tmdb_id == 539
     assert [c[0] for c in client.calls] == ["search", "details"]
-    assert client.calls[1][2] == ("credits", "external_ids", "images")
+    assert tuple(dict.fromkeys(client.calls[1][2])) == DETAILS_PARTS  # the client sends each part once
 
 
-def test_known_tmdb_id_costs_one_request_and_metadata_only_appends_no_images():
+def test_known_tmdb_id_costs_one_request_with_every_part():
     client = FakeClient(SETTINGS)
     hits = lookup([("P", {"title": "Psycho", "tmdb_id": 11252}, ("metadata",))], client)
     assert hits["P"].tmdb_id == 11252
-    assert client.calls == [("details", 11252, ("credits", "external_ids"))]
+    # Images too: one cached body then serves a later run with the images enricher.
+    assert client.calls == [("details", 11252, DETAILS_PARTS)]
 
 
 def test_invalid_record_costs_no_request_and_says_why():

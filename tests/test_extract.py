@@ -24,7 +24,8 @@ FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "tmdb"
 BASE = "https://image.tmdb.org/t/p/"
 CONTRACT_FIELDS = ["id", "imdb_id", "title", "original_title", "release_date", "year", "overview", "tagline",
                    "runtime", "genres", "original_language", "vote_average", "vote_count", "popularity",
-                   "directors", "cast", "production_countries", "spoken_languages"]
+                   "directors", "cast", "production_countries", "spoken_languages", "certification", "trailer",
+                   "collection", "keywords", "external_ids"]
 
 
 def _load(name: str) -> dict:
@@ -71,6 +72,13 @@ def test_metadata_block_fight_club_has_every_contract_field(fight_club):
         "cast": [{"name": "Edward Norton", "character": "The Narrator"}],
         "production_countries": [],
         "spoken_languages": [],
+        "certification": {"country": "US", "rating": "R"},
+        "trailer": {"site": "YouTube", "key": "SUXWAEX2jlg", "url": "https://www.youtube.com/watch?v=SUXWAEX2jlg",
+                    "language": "en"},
+        "collection": None,
+        "keywords": ["dual identity", "based on novel or book"],
+        "external_ids": {"imdb_id": "tt0137523", "wikidata_id": "Q190050", "facebook_id": "FightClub",
+                         "instagram_id": None, "twitter_id": None},
     }
 
 
@@ -222,8 +230,10 @@ def test_images_block_fight_club_falls_back_to_the_images_part(fight_club, confi
     assert block == {
         "poster": BASE + "w500/fpemzjF623QVTe98pCVlwwtFC5N.jpg",
         "backdrop": BASE + "w1280/fCayJrkfRaCRCTh8GqN30f8oyQF.jpg",
+        "poster_language": "en", "backdrop_language": None, "logo": None, "logo_language": None,
         "posters": [BASE + "w500/fpemzjF623QVTe98pCVlwwtFC5N.jpg"],
         "backdrops": [BASE + "w1280/fCayJrkfRaCRCTh8GqN30f8oyQF.jpg"],  # the primary is not repeated
+        "logos": [],
     }
 
 
@@ -236,7 +246,9 @@ def test_images_block_riddick_primary_first_unique_and_limited(riddick, configur
         assert len(urls) == 10 and len(set(urls)) == 10
         assert urls[0] == block[primary]
         expected = []
-        for path in [riddick[f"{primary}_path"]] + [i["file_path"] for i in riddick["images"][kind]]:
+        # TMDB's own choice first, then its English and textless images (what include_image_language=en,null gave)
+        for path in [riddick[f"{primary}_path"]] + [i["file_path"] for i in riddick["images"][kind]
+                                                    if i.get("iso_639_1") in ("en", None)]:
             if BASE + size + path not in expected:
                 expected.append(BASE + size + path)
         assert urls == expected[:10]
@@ -246,12 +258,16 @@ def test_images_block_drops_unsafe_paths():
     details = {"poster_path": "http://evil/x.jpg", "backdrop_path": "../../etc/passwd",
                "images": {"posters": [{"file_path": "/a/b.jpg"}, {"file_path": "/ok.jpg"}, "junk", {}],
                           "backdrops": [{"file_path": "/x.jpg?y"}]}}
-    assert images_block(details, BASE) == {"poster": BASE + "w500/ok.jpg", "backdrop": None,
-                                           "posters": [BASE + "w500/ok.jpg"], "backdrops": []}
+    assert images_block(details, BASE) == {"poster": BASE + "w500/ok.jpg", "backdrop": None, "logo": None,
+                                           "poster_language": None, "backdrop_language": None,
+                                           "logo_language": None, "posters": [BASE + "w500/ok.jpg"],
+                                           "backdrops": [], "logos": []}
 
 
 def test_images_block_without_images_is_empty():
-    assert images_block({}, BASE) == {"poster": None, "backdrop": None, "posters": [], "backdrops": []}
+    assert images_block({}, BASE) == {"poster": None, "backdrop": None, "logo": None, "poster_language": None,
+                                      "backdrop_language": None, "logo_language": None, "posters": [],
+                                      "backdrops": [], "logos": []}
 
 
 # --- trim_details -----------------------------------------------------------------------------------
@@ -265,9 +281,12 @@ def test_trim_details_keeps_what_the_blocks_need(name, configuration):
     assert metadata_block(trimmed) == metadata_block(details)
     base = image_base(configuration)
     assert images_block(trimmed, base) == images_block(details, base)
-    assert images_block(trimmed, base, limit=20) == images_block(details, base, limit=20)
+    for order in (("de", None, "en"), ("fr",), (None,)):
+        assert images_block(trimmed, base, order=order) == images_block(details, base, order=order)
+    for languages in (("de-DE", "en-US"), ("fr",)):
+        assert metadata_block(trimmed, languages, ("DE", "US")) == metadata_block(details, languages, ("DE", "US"))
     # ...and nothing else: the appended parts the blocks never read are gone.
-    for unused in ("translations", "alternative_titles", "release_dates", "keywords", "watch/providers", "budget"):
+    for unused in ("alternative_titles", "releases", "watch/providers", "budget", "homepage"):
         assert unused not in trimmed
     assert len(orjson.dumps(trimmed)) < len(orjson.dumps(details)) / 2
     assert orjson.loads(orjson.dumps(trimmed)) == trimmed  # plain JSON, fit for a checkpoint

@@ -344,19 +344,21 @@ def test_http_error_message_does_not_echo_the_key(tmdb):
 # --- Rate limit and calls ---------------------------------------------------------------------------
 
 
-def test_movie_details_sends_append_to_response_and_image_languages(tmdb):
+def test_movie_details_sends_every_part_once_and_no_language(tmdb):
     tmdb.script = [respond(200, fixture_bytes("tmdb_movie_550_append_to_response_trimmed.json"))]
-    with TmdbClient(tmdb.settings()) as client:
+    with TmdbClient(tmdb.settings(language="de-DE")) as client:
         body = client.movie_details(550, APPEND_FOR["metadata"] + APPEND_FOR["images"])
         client.movie_details(550, APPEND_FOR["metadata"])
         client.movie_details(550)
     assert body["credits"]["crew"][0]["name"] == "David Fincher"
-    with_images, metadata_only, bare = tmdb.requests
-    assert with_images["path"] == "/3/movie/550"
-    assert with_images["query"]["append_to_response"] == ["credits,external_ids,images"]
-    assert with_images["query"]["include_image_language"] == ["en,null"]
-    assert metadata_only["query"]["append_to_response"] == ["credits,external_ids"]
-    assert "include_image_language" not in metadata_only["query"]
+    both, metadata_only, bare = tmdb.requests
+    assert both["path"] == "/3/movie/550"
+    # One request for both enrichers, the same whatever the enrichers, the language chain or the image order:
+    # every translation and the images of every language come with it, so one cached body serves any run.
+    parts = "credits,external_ids,images,keywords,release_dates,translations,videos"
+    assert both["query"]["append_to_response"] == metadata_only["query"]["append_to_response"] == [parts]
+    for request in (both, metadata_only, bare):
+        assert "include_image_language" not in request["query"] and "language" not in request["query"]
     assert set(bare["query"]) == {"api_key"}
     assert client.stats.by_endpoint == {"movie": 3}
     assert client.stats.requests == 3

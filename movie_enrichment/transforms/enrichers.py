@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Protocol
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from movie_enrichment.io.tmdb import TmdbAuthError, TmdbClient, TmdbError, TmdbSettings
+from movie_enrichment.io.tmdb import DEFAULT_CERTIFICATION_COUNTRIES, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings
 from movie_enrichment.model import FAILED, NAMESPACE, OK, STATUSES, EnrichedPart, Lookup, now_iso
 from movie_enrichment.transforms import extract
 from movie_enrichment.transforms.client_fn import ClientDoFn
@@ -37,16 +37,65 @@ class Enricher(Protocol):
     def enrich(self, key: str, hit: Lookup) -> EnrichedPart: ...
 
 
+def derived_with(settings: TmdbSettings) -> dict[str, dict | None]:
+    """Per enricher, the options its block is derived with, where they are not the defaults; None otherwise.
+    The outcome keeps them (`enrichment.<enricher>.options`), so that a run with other options derives the
+    block again (from the cached body: no request), and one with the same leaves it."""
+    metadata = {}
+    if settings.languages:
+        metadata["language"] = ",".join(settings.languages)
+    if tuple(settings.certification_countries) != DEFAULT_CERTIFICATION_COUNTRIES:
+        metadata["certification_countries"] = ",".join(settings.certification_countries)
+    order = extract.image_order(settings.languages, settings.image_languages)
+    images = None if order is None else {"image_languages": ",".join("null" if code is None else code
+                                                                     for code in order)}
+    return {"metadata": metadata or None, "images": images}
+
+
+def _options(options: dict | None) -> dict:
+    return {"options": options} if options else {}
+
+
 class MetadataEnricher:
-    """Builds the `tmdb` block (`extract.metadata_block`) of a looked-up movie, with the match score."""
+    """Builds the `tmdb` block (`extract.metadata_block`) of a looked-up movie, with the match score.
+
+    Args:
+        settings: the run's `TmdbSettings`: its language chain and certification countries (None: the defaults).
+        image_base: returns the base URL of TMDB's images, for a collection's poster and backdrop (asked only for
+            a film in a collection); may raise TmdbError, which makes the movie's metadata `failed`.
+        poster_size, backdrop_size: TMDB image sizes, for the collection's.
+    """
 
     name = "metadata"
 
+    def __init__(self, settings: TmdbSettings | None = None, image_base: Callable[[], str] | None = None,
+                 poster_size: str = "w500", backdrop_size: str = "w1280"):
+        self._languages = tuple(settings.languages) if settings else ()
+        self._countries = tuple(settings.certification_countries) if settings else DEFAULT_CERTIFICATION_COUNTRIES
+        self._options = derived_with(settings)["metadata"] if settings else None
+        self._image_base = image_base
+        self._sizes = (poster_size, backdrop_size)
+
     def enrich(self, key: str, hit: Lookup) -> EnrichedPart:
-        value = extract.metadata_block(hit.details) if hit.status == OK else None
+        value = None
+        if hit.status == OK:
+            try:
+                base = self._image_base() if self._image_base is not None and _in_collection(hit.details) \
+                    else extract.DEFAULT_IMAGE_BASE
+                value = extract.metadata_block(hit.details, self._languages, self._countries, base, *self._sizes)
+            except TmdbAuthError:
+                raise
+            except TmdbError as error:
+                hit = dataclasses.replace(hit, status=FAILED, error=f"configuration: {error}")
         score = round(hit.score, 4) if isinstance(hit.score, (int, float)) else None
-        return EnrichedPart("metadata", "tmdb", value, outcome(hit, {"match_score": score}), hit.prior,
+        return EnrichedPart("metadata", "tmdb", value,
+                            outcome(hit, {"match_score": score, **_options(self._options)}), hit.prior,
                             hit.looked_up)
+
+
+def _in_collection(details: dict | None) -> bool:
+    found = (details or {}).get("belongs_to_collection")
+    return isinstance(found, dict) and bool(found.get("poster_path") or found.get("backdrop_path"))
 
 
 class ImagesEnricher:
@@ -56,26 +105,32 @@ class ImagesEnricher:
         image_base: returns the base URL of TMDB's images (from /configuration); may raise TmdbError, which
             makes the movie's images `failed`.
         poster_size, backdrop_size: TMDB image sizes (`--poster_size`, `--backdrop_size`).
+        settings: the run's `TmdbSettings`, for the order of image languages (`extract.image_order`); None:
+            TMDB's own choice.
     """
 
     name = "images"
 
-    def __init__(self, image_base: Callable[[], str], poster_size: str = "w500", backdrop_size: str = "w1280"):
+    def __init__(self, image_base: Callable[[], str], poster_size: str = "w500", backdrop_size: str = "w1280",
+                 settings: TmdbSettings | None = None):
         self._image_base = image_base
         self._poster_size = poster_size
         self._backdrop_size = backdrop_size
+        self._order = extract.image_order(settings.languages, settings.image_languages) if settings else None
+        self._options = derived_with(settings)["images"] if settings else None
 
     def enrich(self, key: str, hit: Lookup) -> EnrichedPart:
         value = None
         if hit.status == OK:
             try:
                 value = extract.images_block(hit.details, self._image_base(), self._poster_size,
-                                             self._backdrop_size)
+                                             self._backdrop_size, order=self._order)
             except TmdbAuthError:
                 raise
             except TmdbError as error:
                 hit = dataclasses.replace(hit, status=FAILED, error=f"configuration: {error}")
-        return EnrichedPart("images", "images", value, outcome(hit), hit.prior, hit.looked_up)
+        return EnrichedPart("images", "images", value, outcome(hit, _options(self._options)), hit.prior,
+                            hit.looked_up)
 
 
 class ImageConfiguration:
@@ -102,7 +157,8 @@ class EnrichPartsFn(ClientDoFn):
     """Runs the enrichers a movie needs on its lookup, as one step (see `EnrichMovies`).
 
     Args:
-        settings: the client's `TmdbSettings` (the images enricher reads /configuration).
+        settings: the client's `TmdbSettings` (the image URLs need /configuration), with the run's language
+            chain, certification countries and image order.
         enrichers: which enrichers to run: ("metadata", "images") or one of them.
         poster_size, backdrop_size: TMDB image sizes.
         client_factory: builds the client from the settings; tests pass a fake.
@@ -120,12 +176,16 @@ class EnrichPartsFn(ClientDoFn):
         self._enrichers: list[Enricher] = []
 
     def setup(self) -> None:
-        made: dict[str, Enricher] = {"metadata": MetadataEnricher()}
-        if "images" in self._names:  # only the images enricher makes a request
-            super().setup()
-            configuration = self._configuration.acquire(ImageConfiguration)
-            made["images"] = ImagesEnricher(
-                lambda: configuration.image_base(self._settings.base_url, self._fetch_configuration), *self._sizes)
+        # The one request made here is /configuration, once per process and only when an image URL is made:
+        # the images enricher's, a collection's poster.
+        super().setup()
+        configuration = self._configuration.acquire(ImageConfiguration)
+
+        def image_base() -> str:
+            return configuration.image_base(self._settings.base_url, self._fetch_configuration)
+
+        made: dict[str, Enricher] = {"metadata": MetadataEnricher(self._settings, image_base, *self._sizes),
+                                     "images": ImagesEnricher(image_base, *self._sizes, settings=self._settings)}
         self._enrichers = [made[name] for name in ORDER if name in self._names]
         self._outcomes = {(name, s): Metrics.counter(NAMESPACE, f"{name}_{s}")
                           for name in self._names for s in STATUSES}

@@ -21,8 +21,13 @@ from movie_enrichment.io.tmdb.transport import USER_AGENT, LimitedRetry, pool_ma
 
 _LOGGER = logging.getLogger(__name__)
 
-# What the details call appends, per enricher; one request then feeds every enricher.
-APPEND_FOR = {"metadata": ("credits", "external_ids"), "images": ("images",)}
+# What the details call appends: every part either enricher reads, whichever enrichers a run has, so that one
+# request feeds them all and one cached body serves any later run (metadata only, images only, or both). TMDB
+# takes up to 20 parts; it is sent without `language` nor `include_image_language`, so that it holds every
+# translation and the images of every language: the run's language chain, certification countries and image
+# order pick from it (transforms/extract.py), and changing them re-derives the fields from the cached body.
+DETAILS_PARTS = ("credits", "external_ids", "images", "keywords", "release_dates", "translations", "videos")
+APPEND_FOR = {"metadata": DETAILS_PARTS, "images": DETAILS_PARTS}
 CHANGES_WINDOW_DAYS = 14  # /movie/changes answers at most 14 days at once
 CHANGES_MAX_PAGES = 500
 
@@ -94,18 +99,19 @@ class TmdbClient:
     # -- the calls ---------------------------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None,
-            shrink: Callable[[dict], dict] | None = None, cache: bool = True) -> dict | None:
+            shrink: Callable[[dict], dict] | None = None, cache: bool = True, localized: bool = True) -> dict | None:
         """GETs a JSON object; None for 404. Raises TmdbAuthError on 401, TmdbError once retries are spent.
 
         `shrink`, when given, is applied to the body before it is returned and cached: the cache keeps only
-        what the caller reads. Its `cache_tag` attribute (else its name) is part of the cache key.
+        what the caller reads. Its `cache_tag` attribute (else its name) is part of the cache key. `localized`
+        False leaves the settings' `language` out (the details body, which carries every translation).
 
         A cached answer is returned only once TMDB accepted the key in this process (`_tell_key`), so that a
         wrong key is never hidden by the cache.
         """
         if self._http is None:
             raise RuntimeError("TmdbClient used before open()")
-        query = self._query(params)
+        query = self._query(params, localized)
         cache_key = None
         hit = None
         if self._cache is not None and cache:
@@ -124,9 +130,9 @@ class TmdbClient:
             return hit or None
         return self._fetch(path, query, cache_key, shrink)
 
-    def _query(self, params: dict[str, Any] | None) -> dict[str, Any]:
+    def _query(self, params: dict[str, Any] | None, localized: bool = True) -> dict[str, Any]:
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        if self.settings.language:
+        if self.settings.language and localized:
             query.setdefault("language", self.settings.language)
         return query
 
@@ -365,24 +371,23 @@ class TmdbClient:
 
     def movie_details(self, tmdb_id: int, append: tuple[str, ...] = (),
                       shrink: Callable[[dict], dict] | None = None) -> dict | None:
-        return self.get(f"/movie/{int(tmdb_id)}", _details_params(append), shrink)
+        """The details body with the `append` parts, in TMDB's default language (its texts in every language
+        come in the `translations` part)."""
+        return self.get(f"/movie/{int(tmdb_id)}", _details_params(append), shrink, localized=False)
 
     def movie_details_by_imdb(self, imdb_id: str, append: tuple[str, ...] = (),
                               shrink: Callable[[dict], dict] | None = None) -> dict | None:
         """The same body by IMDb id, which /movie/{id} accepts too: one request where /find then details is two."""
         if not re.fullmatch(r"tt\d{7,9}", imdb_id or ""):
             raise ValueError(f"not an IMDb id: {imdb_id!r}")
-        return self.get(f"/movie/{imdb_id}", _details_params(append), shrink)
+        return self.get(f"/movie/{imdb_id}", _details_params(append), shrink, localized=False)
 
 
 def _details_params(append: tuple[str, ...]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if append:
-        params["append_to_response"] = ",".join(append)
-    if "images" in append:
-        # Without it, TMDB filters images by `language` and drops the language-less backdrops.
-        params["include_image_language"] = "en,null"
-    return params
+    """`append_to_response`, each part once (the enrichers' lists overlap). No `include_image_language`: without
+    it and without `language`, TMDB appends the images of every language."""
+    parts = tuple(dict.fromkeys(append))
+    return {"append_to_response": ",".join(parts)} if parts else {}
 
 
 def _message(body: bytes) -> str:

@@ -6,6 +6,8 @@ import re
 from movie_enrichment.io import response_cache
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
+# The country whose certification a run gives when not told (Radarr's and Jellyfin's default too).
+DEFAULT_CERTIFICATION_COUNTRIES = ("US",)
 
 
 class TmdbError(Exception):
@@ -48,7 +50,13 @@ class TmdbSettings:
     # Once every request has failed for this long (TMDB down, the network cut), lookups fail without a request
     # (`Outage`); 0: as soon as it is known.
     down_after: float = 60.0
-    language: str | None = None
+    language: str | None = None  # TMDB's `language` for searches: the first of `languages`
+    # How the details body is read (transforms/extract.py); they change no request. `languages`: the chain of
+    # `--language` (de-DE, en-US); `certification_countries`: `--certification_countries`; `image_languages`:
+    # `--image_languages` (ISO 639-1 codes, None for the images without text), () for the default order.
+    languages: tuple[str, ...] = ()
+    certification_countries: tuple[str, ...] = DEFAULT_CERTIFICATION_COUNTRIES
+    image_languages: tuple[str | None, ...] = ()
     cache_path: str | None = None  # the SQLite file of the response cache; None: no cache
     cache_days: float = 7.0
     cache_max_bytes: int = response_cache.DEFAULT_MAX_BYTES
