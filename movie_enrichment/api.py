@@ -53,9 +53,14 @@ class OptionError(ValueError):
         self.status = status
 
 
+# The options that take a comma-separated list, which launch() also takes as a list.
+LIST_OPTIONS = ("enrich", "language", "certification_countries", "image_languages")
+
+
 def _argv(input: str, options: Mapping[str, Any], scratch: str) -> list[str]:  # noqa: A002
     """Keyword options as command-line flags: `reprocess="failed"` -> `--reprocess failed`, True -> a bare
-    flag, False or None -> left out, `enrich=[...]` comma-joined, `titles=[...]` written to a file."""
+    flag, False or None -> left out, a list of `LIST_OPTIONS` comma-joined (`language=["de-DE", "en-US"]`),
+    `titles=[...]` written to a file."""
     argv = ["--input", str(input)]
     for name, value in options.items():
         flag = f"--{name}"
@@ -72,8 +77,9 @@ def _argv(input: str, options: Mapping[str, Any], scratch: str) -> list[str]:  #
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write("".join(t + "\n" for t in titles))
             value = path
-        elif name == "enrich" and not isinstance(value, str):
-            value = ",".join(value)
+        elif name in LIST_OPTIONS and not isinstance(value, str):
+            # image_languages=["de", None, "en"]: None is an image without text, as `null` on the command line
+            value = ",".join("null" if item is None else str(item) for item in value)
         elif isinstance(value, (list, tuple, set, dict)):
             raise OptionError(f"bad option: {flag} takes one value, got {type(value).__name__}")
         argv += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
@@ -118,6 +124,8 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
             as the console does: its report, progress file and history then carry that one id. Default: a new one.
         **options: any command-line option by its name: `output="..."`, `enrich="metadata"`,
             `reprocess="failed"`, `titles=["Alien", ...]` (a list is written to a file), `batch_size=50`,
+            `language=["de-DE", "en-US"]`, `certification_countries=["DE", "US"]`,
+            `image_languages=["de", None, "en"]` (None: textless; or each as one comma-separated string),
             `max_requests_per_second=20`, `no_http_cache=True`, Beam's options too (`direct_num_workers=2`).
 
     A second launch on an output whose run this process launched a moment ago waits (seconds) until that run
