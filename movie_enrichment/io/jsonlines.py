@@ -2,7 +2,7 @@
 reader and the one writer of their lines."""
 
 import logging
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -20,24 +20,27 @@ def read(path: str | None) -> list[dict]:
     program that appends, or edited by hand) is skipped: these files list work to do, and a damaged one must
     not stop a run or a page.
     """
+    return list(iterate(path))
+
+
+def iterate(path: str | None) -> Iterator[dict]:
+    """`read`, one object at a time: a long list (50,000 review entries) is never held as dicts all at once."""
     if path is None:
-        return []
+        return
     try:
         data = files.read(path)
     except FileNotFoundError:
-        return []
+        return
     except OSError as error:
         _LOGGER.warning("Could not read %s: %s", path, error)
-        return []
-    entries = []
+        return
     for line in data.splitlines():
         try:
             entry = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
         if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
+            yield entry
 
 
 def encode(entries: Iterable[Any]) -> bytes:

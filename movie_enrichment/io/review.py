@@ -1,37 +1,60 @@
 """The review list: movies left ambiguous or not found, with their best candidates, as JSON Lines beside the output."""
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from movie_enrichment.io import files, jsonlines
-
-
-def read_lines(path: str) -> list[dict]:
-    """The lines of an earlier review list, each naming its movie's key (none when it is missing or unreadable)."""
-    return [entry for entry in jsonlines.read(path) if isinstance(entry.get("key"), str)]
+from movie_enrichment.io.sink import spool
 
 
 def encode_line(entry: dict) -> tuple[str, bytes]:
-    """(key, the entry's JSON line): what crosses the runner, a few times smaller than the dict it stands for."""
+    """(key, the entry's JSON line): what is spooled, a few times smaller than the dict it stands for."""
     return entry["key"], jsonlines.encode([entry])
 
 
-class _WriteReviewFn(beam.DoFn):
-    def __init__(self, path: str):
-        self._path = path
+def spool_dir_for(path: str) -> str:
+    """Where the review lines wait for the write step: `movies.json.review.jsonl.spool`, beside the list."""
+    return files.beside(path, ".spool")
 
-    def process(self, _written: dict, lines: list[tuple[str, bytes]], looked_up: list[str]) -> Iterable[int]:
-        # Movies this run did not look up keep their earlier line: their status has not changed.
-        redone = set(looked_up)
-        kept = [encode_line(e) for e in read_lines(self._path) if e["key"] not in redone]
-        lines = sorted(kept + list(lines), key=lambda line: line[0])
+
+def _kept_lines(path: str, redone: set[str]) -> Iterator[tuple[str, bytes]]:
+    """The earlier list's lines of the movies not looked up again, one entry decoded at a time."""
+    for entry in jsonlines.iterate(path):
+        if isinstance(entry.get("key"), str) and entry["key"] not in redone:
+            yield encode_line(entry)
+
+
+class _WriteReviewFn(beam.DoFn):
+    """The write step: the earlier list's kept lines and this run's spooled ones, in key order, then the spool
+    removed. Like the sink's, it may run again: the spool stays until the list is written, and a record of that
+    (`spool.record_commit`) tells a retry that nothing is left to do."""
+
+    def __init__(self, path: str, spool_dir: str):
+        self._path = path
+        self._spool_dir = spool_dir
+
+    def process(self, _written: dict, spooled: list[str], looked_up: Iterable[str]) -> Iterable[int]:
+        done = spool.committed(self._spool_dir, spooled, self._path)  # by an earlier attempt
+        if done is not None:
+            if "lines" in done:
+                yield done["lines"]
+            spool.remove_spool(self._spool_dir, spooled)
+            return
+        # Only (key, line) pairs are held, never the entries as dicts: about the lines' size in all.
+        lines = list(_kept_lines(self._path, set(looked_up)))
+        lines.extend(spool.read_spool(spooled))
+        lines.sort(key=lambda line: line[0])
         if lines:
-            files.atomic_write(self._path, [data for _key, data in lines], mime_type=jsonlines.MIME_TYPE)
+            files.atomic_write(self._path, (data for _key, data in lines), mime_type=jsonlines.MIME_TYPE)
         elif FileSystems.exists(self._path):
             FileSystems.delete([self._path])  # nothing left to review
-        yield len(lines)
+        count = len(lines)
+        del lines
+        if spool.record_commit(self._spool_dir, spooled, {"lines": count}):
+            spool.remove_spool(self._spool_dir, spooled)
+        yield count
 
 
 class WriteReview(beam.PTransform):
@@ -41,22 +64,26 @@ class WriteReview(beam.PTransform):
         path: the JSON Lines file (`<output>.review.jsonl`).
         written: the sink's output; its single element exists only once the database is written.
         looked_up: the keys of every movie this run looked up, whatever came of it.
+        spool_dir: where the entries wait for the write step, this list's alone (default `spool_dir_for(path)`);
+            removed once the list is written.
 
     Input: one dict per movie left ambiguous or not found. Output: how many lines the list holds. Movies not
     looked up this run keep their line of the earlier list; a failed database write leaves the list as it was.
-    The entries reach the write step as a side input, whole: each is encoded to its line first, as (key, bytes),
-    because a list of nested dicts (searches, candidates) held there takes several times the memory of its
-    lines: 50,000 films with 47,500 not found peaked at 740 MiB with dicts, 592 MiB with lines (bench/RESULTS.md).
+    Each entry is encoded to its line and spooled to a file as it comes, as the sink's patches are: only the
+    files' paths reach the write step through the runner. As a side input, the entries were held whole by the
+    local engine, decoded and encoded again: 50,000 films with 47,500 not found peaked at 740 MiB with dicts,
+    592 MiB with lines, and above the all-matched run with either (bench/RESULTS.md, scenario M).
     """
 
-    def __init__(self, path: str, written, looked_up):
+    def __init__(self, path: str, written, looked_up, spool_dir: str | None = None):
         super().__init__()
         self._path = path
         self._written = written
         self._looked_up = looked_up
+        self._spool_dir = spool_dir or spool_dir_for(path)
 
     def expand(self, entries):
-        lines = entries | "Encode" >> beam.Map(encode_line).with_output_types(tuple[str, bytes])
+        spooled = entries | "Spool" >> beam.ParDo(spool.SpoolFn(self._spool_dir, encode_line, "review"))
         return self._written | "Write" >> beam.ParDo(
-            _WriteReviewFn(self._path), lines=beam.pvalue.AsList(lines),
-            looked_up=beam.pvalue.AsList(self._looked_up))
+            _WriteReviewFn(self._path, self._spool_dir), spooled=beam.pvalue.AsList(spooled),
+            looked_up=beam.pvalue.AsIter(self._looked_up))

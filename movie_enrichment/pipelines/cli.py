@@ -132,7 +132,7 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> i
     if resolved is not None:
         resolved.append(config)
     process.redact_logs(config.settings.api_key)
-    config = run_config.with_changed_ids(config)
+    config = run_config.with_naming(run_config.with_changed_ids(config))
     quiet = process.set_log_level(config.log_level) > logging.INFO
     if config.dry_run:
         dry_run.describe(config, stdout)
@@ -142,7 +142,7 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> i
         return EXIT_OK
     summary = launch.run(config, options, quiet_stderr=quiet)
     print(summary.table(), file=stdout)
-    for warning in (summary.duplicates_warning(), summary.titles_warning):
+    for warning in (summary.duplicates_warning(), summary.naming_warning, summary.titles_warning):
         if warning:
             print(f"movie-enrich: {warning}", file=sys.stderr)
     if summary.exit_status != EXIT_OK:

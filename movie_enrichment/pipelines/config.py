@@ -10,12 +10,12 @@ from typing import Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
 
-from movie_enrichment.io import files, keyfile, lock, sink, stores
+from movie_enrichment.io import database, files, keyfile, lock, sink, stores
 from movie_enrichment.io.tmdb import TmdbSettings, redact
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
 from movie_enrichment.pipelines.errors import FatalError, usage
-from movie_enrichment.transforms import fields
+from movie_enrichment.transforms import fields, naming
 from movie_enrichment.transforms.selection import REFRESH_MODES, PinsError, Selector, read_pins, read_titles
 
 # An option that never reaches PipelineOptions, which Beam may log, ship to workers or show on a job page: the
@@ -48,6 +48,7 @@ class RunConfig:
     review: str = ""  # the review list, <output>.review.jsonl
     on_duplicate_keys: str = "keep_last"  # `--on_duplicate_keys`: keep_last or fail
     writer_wait: float | None = lock.WRITER_WAIT_SECONDS  # seconds to wait for another writer's database lock
+    key_field: str | None = None  # `--key_field`: what names an array's records (`with_naming`)
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -142,6 +143,10 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         field_overrides = tuple(fields.parse_field_option(o.field or ()).items())
     except fields.FieldError as error:
         raise usage(str(error)) from None
+    try:
+        key_field = "+".join(naming.parse_key_field(o.key_field)) if o.key_field is not None else None
+    except naming.KeyFieldError as error:
+        raise usage(str(error)) from None
     output = o.output or o.input
     if output != o.input and files.is_local(output) and files.resolved(output) == files.resolved(o.input):
         output = o.input  # `./movies.json` or a link to the input: the input, enriched in place with its backup
@@ -184,7 +189,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         review=files.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
-        on_duplicate_keys=o.on_duplicate_keys,
+        on_duplicate_keys=o.on_duplicate_keys, key_field=key_field,
         report=report_path(o.report, named), progress_file=progress_file_path(o.progress_file, named),
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
@@ -219,6 +224,7 @@ def _check_together(o: opts.EnrichmentOptions, argv: Sequence[str]) -> None:
         ("checkpoint_dir", in_store, "a database keeps each finished batch itself (one transaction each)"),
         ("backup_dir", to_store, "a database keeps its earlier rows in its history table (movie-enrich restore)"),
         ("on_duplicate_keys", in_store, "a database's keys are unique"),
+        ("key_field", in_store, "a database's rows are named by their keys"),
     ]
     for name, unused, why in ignored:
         if unused and _given(argv, name):
@@ -259,6 +265,46 @@ def with_changed_ids(config: RunConfig) -> RunConfig:
         return changes.with_changed_ids(config)
     except changes.ChangesError as error:
         raise FatalError(redact(str(error), config.settings.api_key)) from None
+
+
+def with_naming(config: RunConfig) -> RunConfig:
+    """The config whose selector knows how the records of an array or JSON Lines file are named (`naming.decide`:
+    `--key_field`, an id field, title and year, or the position), or the config as it is for a keyed file, a
+    database, or an input that is not there yet (`--watch`) or unreadable (the run says why).
+
+    An array or JSON Lines file is read once more for it, before the run, as `--reprocess changed` reads it; a
+    keyed file is known by its first line and not read. `--key_field` on a keyed file is a usage error: its
+    records are named by their keys.
+    """
+    if stores.is_store_url(config.input) or not FileSystems.exists(config.input):
+        return config
+    if not config.key_field and not _maybe_array_or_lines(config.input):
+        return config
+    try:
+        snapshot, items = database.load(config.input)
+    except database.DatabaseError:
+        return config  # the run refuses the file with its own line
+    if snapshot.format == database.FORMAT_OBJECT:
+        if config.key_field:
+            raise usage(f"--key_field would be ignored: {config.input} is a keyed object file, whose records are "
+                        "named by their keys")
+        return config
+    chosen = naming.decide(items, config.key_field, config.field_overrides)
+    return dataclasses.replace(config, selector=dataclasses.replace(config.selector, naming=chosen))
+
+
+_HEAD_BYTES = 64 * 1024
+
+
+def _maybe_array_or_lines(path: str) -> bool:
+    """Whether a database file may be an array or JSON Lines, from its first bytes (`database.format_from_head`):
+    a keyed file written over several lines is known by its first line and not read."""
+    try:
+        with FileSystems.open(path) as handle:
+            head = handle.read(_HEAD_BYTES)
+    except (OSError, ValueError):
+        return False  # the run says why it cannot read it
+    return database.format_from_head(path, head) != database.FORMAT_OBJECT
 
 
 def _read_lines(option: str, path: str, parse):

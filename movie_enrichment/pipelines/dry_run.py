@@ -6,7 +6,7 @@ from movie_enrichment.io import database, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.pipelines import report
 from movie_enrichment.pipelines.config import RunConfig
-from movie_enrichment.transforms import fields, matching
+from movie_enrichment.transforms import fields, matching, naming
 from movie_enrichment.transforms.selection import checkpoint_answers, unknown_titles_warning
 
 SAMPLE_SIZE = 10
@@ -24,8 +24,9 @@ def titles_checked(config: RunConfig) -> bool:
 
 
 def sample_name(key: str, query: matching.MovieQuery | None) -> str:
-    """How the sample names a record: its key, followed by its title and year where the key does not already
-    say the title (`#0 "Heat" (1995)` in an array or JSON Lines file, `tt0113277 "Heat" (1995)`; `Heat` alone)."""
+    """How the sample names a record: its key (or name, `naming`), followed by its title and year where it does
+    not already say the title (`#0 "Heat" (1995)`, `f1 "Heat" (1995)`, `tt0113277 "Heat" (1995)`; `Heat`,
+    `Heat (1995)` alone)."""
     if query is None or query.title.casefold() in key.casefold():
         return key
     return f'{key} "{query.title}"' + (f" ({query.year})" if query.year is not None else "")
@@ -70,7 +71,7 @@ def describe(config: RunConfig, out: TextIO) -> dict:
         else:
             requests += estimate_requests(query)
         if len(named) < SAMPLE_SIZE:
-            named.append(sample_name(key, query))
+            named.append(sample_name(naming.name_of(config.selector.naming, key, record), query))
     if selected and "images" in config.selector.enrichers:
         requests += 1  # /configuration, once per worker process
     seconds = requests / max_requests_per_second if max_requests_per_second else None
@@ -80,6 +81,10 @@ def describe(config: RunConfig, out: TextIO) -> dict:
     where = report.shown(stores.redact_url(config.input))
     out.write(f"dry run: {report.plural(total, 'record')} in {where}, reprocess mode '{config.selector.mode}'"
               f"{', limited to --titles' if config.selector.titles is not None else ''}\n")
+    names = config.selector.naming
+    figures["records_named_by"] = names.describe() if names is not None else None
+    if names is not None:
+        out.write(f"  records named by: {names.describe()} (--key_field FIELD to choose)\n")
     if titles_checked(config):
         found = set().union(*(config.selector.titles_matched(key, record) for key, record in items))
         warning = unknown_titles_warning(config.selector.titles, found)

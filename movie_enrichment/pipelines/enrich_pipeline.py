@@ -48,7 +48,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
     enriched = selected | "Enrich" >> EnrichMovies(
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
         config.checkpoint_dir, resumed=resumed, client_factory=client_factory, field_overrides=config.field_overrides,
-        pins=config.selector.pins,
+        pins=config.selector.pins, naming=config.selector.naming,
         per_movie=not in_database)
     if in_database:
         written = enriched["patches"] | "WriteDatabase" >> WriteStore(

@@ -119,6 +119,9 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         report=config.report, run_id=run_id, counters=_plus(metrics.counters(result), checked),
         elapsed=time.monotonic() - started, enrichers=config.selector.enrichers, started_at=started_at,
         duplicate_keys=metrics.duplicate_keys(result), input=config.input)
+    if config.selector.naming is not None:
+        summary.records_named_by = config.selector.naming.describe()
+        summary.naming_warning = config.selector.naming.warning()
     _check_titles_and_pins(config, result, summary)
     if replaces and not new_backups and not summary.unchanged:
         # The sink writes no backup identical to the newest one: the version it replaced is that file.

@@ -103,6 +103,14 @@ class EnrichmentOptions(PipelineOptions):
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
         work.add_argument("--pins", help="a file of KEY,TMDB_ID or KEY,IMDB_ID lines: each movie is matched to that "
                           "film, at one request, and never re-matched (see <output>.review.jsonl)")
+        work.add_argument("--key_field", metavar="FIELD[+FIELD]",
+                          help="what names a record of an array or JSON Lines file in the review list, the "
+                          "failures, --pins, --titles and the report: a field (film_id) or fields joined by + "
+                          "(title+year; title, year, imdb_id and the other --field roles are read as detected). "
+                          "Default: an id field (id, _id, uuid, movie_id, film_id) when every record has one of "
+                          "its own, else title and year (Heat (1995)), else the position (#N); a record whose "
+                          "name is missing or shared keeps its position. A keyed object file's records are "
+                          "named by their keys: refused there")
         work.add_argument("--field", action="append", default=[], metavar="ROLE=NAME",
                           help="read a role from this field instead of the detected one; ROLE is title, "
                           "original_title, year, directors, imdb_id or tmdb_id; NAME may reach into an object "

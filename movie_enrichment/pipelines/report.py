@@ -182,6 +182,10 @@ class RunSummary:
     titles_unmatched: int = 0
     pins_unmatched: int = 0
     input: str | None = None
+    # How the records of an array or JSON Lines file are named (`naming.Naming.describe`), and the warning of
+    # `--key_field` for the records that keep their position; None for a keyed file or a database.
+    records_named_by: str | None = None
+    naming_warning: str | None = None
     # The version this run replaced was byte-identical to the newest backup, so `backup` is that earlier file.
     backup_reused: bool = False
 
@@ -217,6 +221,7 @@ class RunSummary:
             "movies_looked_up": looked_up,
             "movies_failed": self.movies_failed,
             "titles_unmatched": self.titles_unmatched, "pins_unmatched": self.pins_unmatched,
+            "records_named_by": self.records_named_by,
             "database_unchanged": self.unchanged,
             "exit_status": self.exit_status,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),

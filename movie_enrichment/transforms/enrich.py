@@ -1,6 +1,7 @@
 """The `EnrichMovies` composite: checkpoint join, batched TMDB lookup, the enrichers, and what comes out of them
 (patches, failures, review lines)."""
 
+import dataclasses
 from typing import Any, Callable, Iterable
 
 import apache_beam as beam
@@ -9,6 +10,7 @@ from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 from movie_enrichment.model import AMBIGUOUS, FAILED, NOT_FOUND, EnrichedPart, Failure, Lookup, LookupRequest
 from movie_enrichment.transforms.enrichers import EnrichPartsFn
 from movie_enrichment.transforms.lookup import LookupTmdbFn, MovieLookup, digest_roles, match_digest
+from movie_enrichment.transforms.naming import Naming
 from movie_enrichment.transforms.patches import merge_parts, movie_patch, part_patch
 from movie_enrichment.transforms.selection import checkpoint_answers
 
@@ -39,6 +41,14 @@ def failure_line(key: str, part: EnrichedPart) -> Failure:
     return Failure(key, part.enricher, part.outcome["error"], part.outcome["updated_at"])
 
 
+def _name(selected: tuple[str, tuple[Any, tuple[str, ...]]], naming: Naming) -> Iterable[tuple[str, str]]:
+    """(position key, name) of a selected record whose name is not its key."""
+    key, (record, _needed) = selected
+    name = naming.name(key, record)
+    if name != key:
+        yield key, name
+
+
 class EnrichMovies(beam.PTransform):
     """Looks movies up on TMDB and enriches them with metadata and images, both enrichers in one step.
 
@@ -49,7 +59,9 @@ class EnrichMovies(beam.PTransform):
         poster_size, backdrop_size: TMDB image sizes.
         checkpoint_dir: where finished batches are checkpointed, or None.
         field_overrides: (role, field) pairs given with `--field` (see LookupTmdbFn).
-        pins: `--pins` (see LookupTmdbFn).
+        pins, naming: `--pins` and how an array's records are named (see LookupTmdbFn). With a naming, the review
+            list, the failures and the keys looked up name each movie by it (`naming.Naming.name`), not by the
+            position that keys it in the graph.
         resumed: an optional PCollection of (key, Lookup) read back from checkpoints.
         per_movie: True: one patch of top-level fields per movie (`merge_parts`, for the JSON file's sink, which
             writes once, at the end). False: one field-level patch per movie (`movie_patch`), which a database
@@ -65,8 +77,9 @@ class EnrichMovies(beam.PTransform):
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
                  resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
                  field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None,
-                 per_movie: bool = True):
+                 per_movie: bool = True, naming: Naming | None = None):
         super().__init__()
+        self._naming = naming
         self._per_movie = per_movie
         self._client_factory = client_factory
         self._field_overrides = tuple(field_overrides)
@@ -92,7 +105,7 @@ class EnrichMovies(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
             | "MatchTmdb" >> beam.ParDo(
                 LookupTmdbFn(self._settings, self._checkpoint_dir, self._client_factory, self._field_overrides,
-                             self._pins)))
+                             self._pins, self._naming)))
 
         # One step runs both enrichers on each hit and keeps a movie's parts together, so no grouping is
         # needed: a Flatten of two branches and a GroupByKey would each be materialised by the local engine,
@@ -111,4 +124,12 @@ class EnrichMovies(beam.PTransform):
                   | "ToReview" >> beam.Filter(lambda kv: kv[1].status in REVIEW_STATUSES)
                   | "ReviewLine" >> beam.MapTuple(review_line))
         looked_up = hits | "LookedUp" >> beam.Keys()
+        if self._naming is not None and self._naming.parts:
+            names = beam.pvalue.AsDict(selected | "Names" >> beam.FlatMap(_name, self._naming))
+            review = review | "NameReview" >> beam.Map(
+                lambda entry, n: {**entry, "key": n.get(entry["key"], entry["key"])}, names)
+            failures = failures | "NameFailures" >> beam.Map(
+                lambda failure, n: dataclasses.replace(failure, key=n.get(failure.key, failure.key)), names)
+            # Its position too: the line an earlier run listed it under by position is replaced as well.
+            looked_up = looked_up | "NameLookedUp" >> beam.FlatMap(lambda key, n: {key, n.get(key, key)}, names)
         return {"patches": patches, "failures": failures, "review": review, "looked_up": looked_up}

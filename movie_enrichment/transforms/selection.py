@@ -15,6 +15,7 @@ from movie_enrichment.io import progress
 from movie_enrichment.io.sink import default_digest
 from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK, Lookup
 from movie_enrichment.transforms import fields
+from movie_enrichment.transforms.naming import Naming, find_named
 
 TITLES_FOUND_METRIC = "titles_found"  # the --titles entries some record answers to
 PINS_FOUND_METRIC = "pins_found"  # the --pins keys some record has
@@ -55,12 +56,14 @@ class Selector:
         enrichers: the requested enrichers (`--enrich`).
         mode: one of REPROCESS_MODES (`--reprocess`).
         stale_before: with mode `stale`, outcomes older than this are redone.
-        titles: with `--titles`, only these keys (or record titles) are considered.
+        titles: with `--titles`, only these names (or record titles) are considered.
         changed_ids: with mode `changed`, the TMDB ids that TMDB lists as edited since the oldest enrichment:
             the movies enriched (`ok`) with one of these ids are redone.
-        pins: `--pins`: key -> pin ("tmdb:603" or "imdb:tt0133093"); a movie whose pin is not applied yet is
+        pins: `--pins`: name -> pin ("tmdb:603" or "imdb:tt0133093"); a movie whose pin is not applied yet is
             looked up again, whatever the mode.
         field_overrides: `--field` (role, field) pairs, for the match inputs.
+        naming: how the records of an array or JSON Lines file are named in `titles` and `pins` (`naming.Naming`;
+            they answer to their position `#N` too); None: by their key.
 
     Whatever the mode, a movie is looked up again when the user changed what its match depends on (its
     title, year, directors or ids, `fields.match_inputs`) since the last lookup, or wrote into it an id
@@ -75,6 +78,7 @@ class Selector:
     changed_ids: frozenset[int] = frozenset()
     pins: dict[str, str] = dataclasses.field(default_factory=dict)
     field_overrides: tuple[tuple[str, str], ...] = ()
+    naming: Naming | None = None
 
     @functools.cached_property
     def roles(self) -> fields.Roles:
@@ -117,18 +121,23 @@ class Selector:
         return tuple(e for e in self.enrichers if redo or self._wanted(done.get(e)))
 
     def titles_matched(self, key: str, record: Any) -> set[str]:
-        """The `--titles` entries this record answers to: its key, its title."""
+        """The `--titles` entries this record answers to: its name, its key, its title."""
         if not self.titles:
             return set()
         title = fields.DEFAULT_ROLES.value(fields.TITLE, record)[1] if isinstance(record, dict) else None
-        return {entry for entry in (key, title) if isinstance(entry, str) and entry in self.titles}
+        names = (key,) if self.naming is None else self.naming.names(key, record)
+        return {entry for entry in (*names, title) if isinstance(entry, str) and entry in self.titles}
+
+    def pin(self, key: str, record: Any) -> tuple[str | None, str | None]:
+        """(the `--pins` entry, its pin) for this record: by its name, else its key; (None, None) when unpinned."""
+        return find_named(self.pins, self.naming, key, record)
 
     def _corrected(self, key: str, record: dict, done: dict) -> bool:
         """Whether the user pinned or corrected this movie since its last lookup."""
         outcomes = [o for o in done.values() if isinstance(o, dict) and o.get("status")]
         if not outcomes:
             return False
-        pin = self.pins.get(key)
+        pin = self.pin(key, record)[1]
         if pin is not None and any(o.get("pinned") != pin for o in outcomes):
             return True
         roles = self.roles
@@ -235,9 +244,10 @@ class SelectMoviesFn(beam.DoFn):
                 for entry in self._selector.titles_matched(key, record) - self._found:
                     self._found.add(entry)
                     self._titles_found.add(entry)
-            if key in self._selector.pins and key not in self._found_pins:  # for the pins' warning
-                self._found_pins.add(key)
-                self._pins_found.add(key)
+            entry = self._selector.pin(key, record)[0]
+            if entry is not None and entry not in self._found_pins:  # for the pins' warning
+                self._found_pins.add(entry)
+                self._pins_found.add(entry)
             needed = self._selector.needed(key, record)
             if needed:
                 progress.add(selected=1)
@@ -274,7 +284,7 @@ def unknown_titles_warning(titles: frozenset[str] | None, found: Iterable[str], 
 
 
 def unknown_pins_text(pins: Iterable[str], found: Iterable[str], named: int = 5) -> str | None:
-    """What the warning says of the `--pins` keys no record has (a pin goes by key only)."""
+    """What the warning says of the `--pins` keys no record has (a pin goes by key or name only)."""
     return _unmatched_text("--pins", pins, found, "no record has that key", named)
 
 

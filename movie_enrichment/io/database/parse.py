@@ -191,6 +191,26 @@ def _jsonl_snapshot(path: str, data: bytes, bom: bool, body: bytes) -> tuple[Sna
     return Snapshot(path, data, FORMAT_JSONL, bom, layout=layout), items
 
 
+def format_from_head(path: str, head: bytes) -> str | None:
+    """The format a file's first bytes (`head`) show, as `parse_snapshot` would find it, without reading the rest:
+    FORMAT_JSONL by its name, FORMAT_ARRAY, FORMAT_JSONL for a whole object on the first line followed by more,
+    FORMAT_OBJECT for an object that goes on past its first line (a keyed file written over lines); None when they
+    do not tell (an object on one line, which may be all there is, or no JSON at all)."""
+    if path.endswith(_JSONL_SUFFIXES):
+        return FORMAT_JSONL
+    body = head.removeprefix(UTF8_BOM).lstrip()
+    if body[:1] == b"[":
+        return FORMAT_ARRAY
+    line, newline, rest = body.partition(b"\n")
+    if body[:1] != b"{" or not newline:
+        return None
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return FORMAT_OBJECT
+    return FORMAT_JSONL if rest.strip() else None
+
+
 def load(path: str) -> tuple[Snapshot, list[tuple[str, Any]]]:
     """Reads and parses a database file once."""
     return parse_snapshot(path, read_bytes(path))
