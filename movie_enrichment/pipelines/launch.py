@@ -11,7 +11,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from movie_enrichment.io import database, lock, progress, sink, stores
+from movie_enrichment.io import database, lock, progress, review, sink, stores
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError
 from movie_enrichment.model import new_run_id, now_iso
@@ -204,6 +204,8 @@ def _run_pipeline(config: RunConfig, options: PipelineOptions, display: TextIO |
             if not stores.is_store_url(config.output):
                 # The run is over, so no write step can be retried: what a failed one kept goes too.
                 sink.remove_spool(sink.spool_dir_for(config.output))
+            if config.review:
+                sink.remove_spool(review.spool_dir_for(config.review))  # the review lines' spool, alike
             os.environ.pop(progress.ENV_DIR, None)
             os.environ.pop(progress.ENV_DIR + "_PID", None)
     return result
