@@ -21,10 +21,11 @@ def test_help_lists_every_subcommand_one_line_each(capsys):
 
 def test_dry_run_sample_of_an_array_names_titles_and_years(tmp_path, cli, tmdb_server):
     """An array (or JSON Lines) file has no keys: the sample showed `#0; #1; #2`, which tells nobody which films a
-    run would look up. Each position now comes with the record's title and year."""
+    run would look up. Its records are named by title and year now (test_stable_keys), and a record that keeps its
+    position (its title and year shared) comes with its title and year."""
     db = tmp_path / "movies.json"
     db.write_bytes(orjson.dumps([{"title": "Heat", "year": 1995}, {"title": "Alien", "year": "1979"},
-                                 {"title": "Brazil"}]))
+                                 {"title": "Brazil"}, {"title": "Brazil"}]))
     lines = tmp_path / "movies.jsonl"
     lines.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in orjson.loads(db.read_bytes())))
     for path in (db, lines):
@@ -32,7 +33,7 @@ def test_dry_run_sample_of_an_array_names_titles_and_years(tmp_path, cli, tmdb_s
         done = cli(["--input", path, "--dry_run", "--tmdb_base_url", tmdb_server.url])
         assert done.returncode == 0, done.stderr
         (sample,) = [line for line in done.stdout.splitlines() if line.startswith("  sample: ")]
-        assert sample == '  sample: #0 "Heat" (1995); #1 "Alien" (1979); #2 "Brazil"', done.stdout
+        assert sample == '  sample: Heat (1995); Alien (1979); #2 "Brazil"; #3 "Brazil"', done.stdout
         assert path.read_bytes() == before
 
 
