@@ -11,11 +11,12 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
 
 from movie_enrichment.io import database, files, keyfile, lock, sink, stores
-from movie_enrichment.io.tmdb import TmdbSettings, redact
+from movie_enrichment.io.tmdb import DEFAULT_CERTIFICATION_COUNTRIES, TmdbSettings, redact
 from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
 from movie_enrichment.pipelines.errors import FatalError, usage
 from movie_enrichment.transforms import fields, naming
+from movie_enrichment.transforms.enrichers import derived_with
 from movie_enrichment.transforms.selection import REFRESH_MODES, PinsError, Selector, read_pins, read_titles
 
 # An option that never reaches PipelineOptions, which Beam may log, ship to workers or show on a job page: the
@@ -171,7 +172,9 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         machine_rate=total_rate if runners.uses_local_engine(options.view_as(StandardOptions).runner) else None,
         max_concurrency=o.max_concurrency, timeout=o.http_timeout, retries=max(0, o.http_retries),
         down_after=o.tmdb_down_after,
-        language=o.language,
+        language=o.language[0] if o.language else None, languages=tuple(o.language or ()),
+        certification_countries=tuple(o.certification_countries or DEFAULT_CERTIFICATION_COUNTRIES),
+        image_languages=tuple(None if code == "null" else code for code in o.image_languages or ()),
         cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
         cache_days=o.http_cache_days, cache_max_bytes=int(o.http_cache_max_mb * 1024 * 1024),
         refresh=o.reprocess in REFRESH_MODES)
@@ -185,7 +188,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
                           titles=_read_lines("--titles", o.titles, read_titles) if o.titles else None,
                           pins=_read_lines("--pins", o.pins, read_pins) if o.pins else {},
-                          field_overrides=field_overrides),
+                          field_overrides=field_overrides, derived_with=derived_with(settings)),
         review=files.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
@@ -216,6 +219,8 @@ def _check_together(o: opts.EnrichmentOptions, argv: Sequence[str]) -> None:
         ("http_cache_days", o.no_http_cache, "--no_http_cache turns the cache off"),
         ("http_cache_max_mb", o.no_http_cache, "--no_http_cache turns the cache off"),
         ("poster_size", "images" not in o.enrich, "it applies to --enrich images only"),
+        ("image_languages", "images" not in o.enrich, "it applies to --enrich images only"),
+        ("certification_countries", "metadata" not in o.enrich, "it applies to --enrich metadata only"),
         ("backdrop_size", "images" not in o.enrich, "it applies to --enrich images only"),
         ("progress_interval", o.progress in ("off", "bar"),
          f"--progress {o.progress} prints no progress lines"),

@@ -61,6 +61,31 @@ def _image_size(value: str) -> str:
     return value
 
 
+def _codes(option: str, pattern: str, example: str, normal=lambda code: code):
+    """A parser of a comma-separated list of codes (each once, in the order given)."""
+    def parse(value: str) -> tuple:
+        import re
+        codes = [normal(code.strip()) for code in value.split(",") if code.strip()]
+        bad = [code for code in codes if not re.fullmatch(pattern, code)]
+        if not codes or bad:
+            raise argparse.ArgumentTypeError(f"{option} takes {example}, comma-separated; got {value!r}")
+        return tuple(dict.fromkeys(codes))
+    return parse
+
+
+def _language_tag(code: str) -> str:
+    language, dash, country = code.partition("-")
+    return language.lower() + dash + country.upper()
+
+
+# `--language de-DE,en-US`: TMDB's language-COUNTRY tags (or a bare language, any country's translation).
+_languages = _codes("--language", r"[a-z]{2}(-[A-Z]{2})?", "languages such as de-DE or fr", _language_tag)
+_countries = _codes("--certification_countries", r"[A-Z]{2}", "ISO 3166-1 country codes such as DE,US", str.upper)
+# Images are tagged by language alone (ISO 639-1); null: an image without text.
+_image_languages = _codes("--image_languages", r"[a-z]{2}|null", "ISO 639-1 codes or null, such as de,null,en",
+                          str.lower)
+
+
 class EnrichmentOptions(PipelineOptions):
     """This project's options. Paths are anything Beam's FileSystems opens (local, gs://, s3://)."""
 
@@ -144,7 +169,18 @@ class EnrichmentOptions(PipelineOptions):
                          "the remaining movies fail at once without a request, so the run ends and a later one "
                          "retries them; until then requests wait, and one every 5 s checks whether TMDB is back "
                          "(default 60; 0: at once)")
-        api.add_argument("--language", default=None, help="TMDB language for texts, e.g. en-US (default: TMDB's)")
+        api.add_argument("--language", type=_languages, default=None, metavar="LANG[,LANG...]",
+                         help="the languages of title, overview and tagline, in order of preference: each comes "
+                         "from the first of them whose TMDB translation has it (tmdb.text_languages says which), "
+                         "e.g. de-DE,en-US; the first is also the language of searches. Default: TMDB's own "
+                         "(English) texts")
+        api.add_argument("--certification_countries", type=_countries, default=None, metavar="CC[,CC...]",
+                         help="tmdb.certification is the age rating of the first of these countries that has one "
+                         "(its theatrical release's, else any release's), e.g. DE,US (default US)")
+        api.add_argument("--image_languages", type=_image_languages, default=None, metavar="LANG[,LANG...]",
+                         help="the order of image languages for images.poster, backdrop and logo and their lists; "
+                         "null is an image without text, e.g. de,null,en. Default: the --language languages, "
+                         "then null, then en; without --language, TMDB's own poster and backdrop")
 
         api.add_argument("--http_cache", default=None,
                          help="SQLite file of cached API responses, trimmed to what the run reads (default: "

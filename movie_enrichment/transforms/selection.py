@@ -78,6 +78,9 @@ class Selector:
     changed_ids: frozenset[int] = frozenset()
     pins: dict[str, str] = dataclasses.field(default_factory=dict)
     field_overrides: tuple[tuple[str, str], ...] = ()
+    # enricher -> the options its block is derived with, None for the defaults (`enrichers.derived_with`): a
+    # movie enriched with others (`--language`, ...) is derived again, from the cached answers.
+    derived_with: dict[str, Any] = dataclasses.field(default_factory=dict)
     naming: Naming | None = None
 
     @functools.cached_property
@@ -118,7 +121,14 @@ class Selector:
             if enriched_tmdb_id(record) not in self.changed_ids:
                 return ()
             return tuple(e for e in self.enrichers if isinstance(done.get(e), dict) and done[e].get("status") == OK)
-        return tuple(e for e in self.enrichers if redo or self._wanted(done.get(e)))
+        return tuple(e for e in self.enrichers
+                     if redo or self._wanted(done.get(e)) or self._derived_otherwise(e, done.get(e)))
+
+    def _derived_otherwise(self, enricher: str, outcome: Any) -> bool:
+        """Whether this enricher's block was derived with other options than this run's (its outcome's
+        `options`; none for the defaults)."""
+        return (isinstance(outcome, dict) and outcome.get("status") == OK
+                and (outcome.get("options") or None) != self.derived_with.get(enricher))
 
     def titles_matched(self, key: str, record: Any) -> set[str]:
         """The `--titles` entries this record answers to: its name, its key, its title."""
