@@ -252,8 +252,31 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
-    # pytest-xdist (--dist loadfile) hands out whole files, in this order: the heaviest first, so that no long file
-    # starts last while the other worker idles. The order within a file stays as written.
-    weight = collections.Counter(item.path for item in items
+    # pytest-xdist (--dist loadfile) hands out whole files (`pytest_xdist_make_scheduler` below), in this order: the
+    # heaviest first, so that no long file starts last while the other workers idle. The order within a file stays
+    # as written. A file's weight: its tests that start real runs count, those of PostgreSQL apart (their own unit).
+    weight = collections.Counter(_unit(item.nodeid) for item in items
                                  if any(item.get_closest_marker(m) for m in ("e2e", "slow", "postgres", "browser")))
-    items.sort(key=lambda item: -weight[item.path])
+    items.sort(key=lambda item: -weight[_unit(item.nodeid)])
+
+
+def _unit(nodeid: str) -> str:
+    """The unit of work a test goes to a worker in: its file, or its file's PostgreSQL half (a store test runs
+    once per backend, and one file of both halves was the suite's longest unit)."""
+    file = nodeid.split("::", 1)[0]
+    return file + "[postgresql]" if "[postgresql" in nodeid or "-postgresql" in nodeid else file
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile by `_unit`, in the order collected (heaviest first, `pytest_collection_modifyitems`): xdist's
+    own reorder by the number of tests in a file put files of three long tests last."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # pylint: disable=import-outside-toplevel
+
+    class HeaviestFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return HeaviestFirst(config, log)
