@@ -116,7 +116,7 @@ def targets() -> list[tuple]:
     """(owner, attribute, probe name[, numbered]): what the pipeline calls, where it really runs."""
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-    from movie_enrichment.io import checkpoints, database
+    from movie_enrichment.io import checkpoints, database, review
     from movie_enrichment.io.database import parse, read
     from movie_enrichment.io.sink import optimistic, write
     from movie_enrichment.pipelines import config, launch, report
@@ -141,6 +141,7 @@ def targets() -> list[tuple]:
         (database, "serialize_chunks", "sink: serialize"),
         (optimistic, "backup", "sink: backup of the version replaced"),
         (optimistic, "_replace", "sink: swap or rename the new file in"),
+        (review._WriteReviewFn, "process", "review: write the list (after the database)"),
         (checkpoints.CheckpointStore, "write_batch", "checkpoints: write_batch"),
         (checkpoints.CheckpointStore, "clear", "checkpoints: clear"),
         (report, "write_report", "report: write"),

@@ -179,6 +179,13 @@ def targets(results: dict) -> list[list[str]]:
     s5 = results.get("S5")
     if s5:
         out += [[target, figure, _verdict(met)] for target, figure, met in shared_key.targets(s5)]
+    m = results.get("M")
+    if m and len(m["rows"]) == 2:
+        matched, unmatched = m["rows"]
+        met = None if matched.returncode or unmatched.returncode else unmatched.peak_rss <= matched.peak_rss
+        out.append([f"M {m['cfg']['size']:,} new films, most unmatched: peak RSS no higher than all matched",
+                    f"{_mib(unmatched.peak_rss)} MiB vs {_mib(matched.peak_rss)} MiB "
+                    f"({unmatched.peak_rss / matched.peak_rss:.2f}x)", _verdict(met)])
     return out
 
 
@@ -413,6 +420,8 @@ def render(results: dict, mode: str, started: str, elapsed: float, merged: list[
                         noise=f"{c['cfg']['noise']:,}", table=_block(catalogue.section(c["curve"]))) + [""]
     if "S5" in results:
         lines += s5_section(results["S5"]) + [""]
+    if "M" in results:
+        lines += memory_section(results["M"]) + [""]
     lines += _lines("peers")
     return "\n".join(lines) + "\n"
 
@@ -424,6 +433,18 @@ def s5_section(s5: dict) -> list[str]:
     return _lines("s5", runs=cfg["runs"], movies=f"{cfg['movies']:,}", rate=f"{cfg['rate']:g}",
                   started=cases[0]["started"] if cases else "—", code=s5["code"],
                   load=f"{min(loads):.1f}-{max(loads):.1f}" if loads else "—", table=shared_key.table(s5))
+
+
+def memory_section(m: dict) -> list[str]:
+    """M's section: the same database run all matched, then mostly unmatched, with its date, load and code."""
+    cfg, rows = m["cfg"], m["rows"]
+    table = [[f"`{r.name}`", f"{r.done:,}", f"{r.by_endpoint.get('movie', 0):,}", _s(r.wall), _mib(r.peak_rss),
+              f"{m['review_bytes'].get(r.name, 0) / 1e6:.1f}", r.requests, f"{r.load:.1f}", r.note or "ok"]
+             for r in rows]
+    return _lines("memory", size=f"{cfg['size']:,}", every=cfg["found_one_in"], db_size=_size(m["data"]["db_bytes"]),
+                  code=rows[0].code if rows else "—", table=_table(
+                      ["run", "films", "found (details fetched)", "wall s", "peak RSS MiB", "review list MB",
+                       "requests", "load at start", "note"], table))
 
 
 def _profile_section(scenario: str, prof: dict) -> list[str]:

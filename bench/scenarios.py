@@ -1,5 +1,5 @@
 """The benchmark's scenarios: the sizes of each mode, one measured run of a peer or the pipeline, the scenarios
-S1-S4 and R made of such runs (C and S5 are run by bench/catalogue.py and bench/shared_key.py), the checks that
+S1-S4, R and M made of such runs (C and S5 are run by bench/catalogue.py and bench/shared_key.py), the checks that
 every run's output agrees, and the machine and versions measured.
 
 The TMDB test server runs in its own process (its CLI); its counts are read through GET /__stats and reset
@@ -48,6 +48,8 @@ MODES = {
         "C": {"sizes": [5000, 50000], "noise": 2000},
         # Issue 22's case: 4 runs at once with the defaults against one 40 requests/s limit, then one alone.
         "S5": {"runs": 4, "movies": 250, "rate": 40},
+        # Issue 23 point 7: the same new films, all found on TMDB, then only one in 20 found.
+        "M": {"size": 50000, "found_one_in": 20},
     },
     "quick": {
         "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "extra_pipeline": [["--no_http_cache"]],
@@ -58,6 +60,7 @@ MODES = {
         "R": {"size": 100},
         "C": {"sizes": [500, 2000], "noise": 200},
         "S5": {"runs": 4, "movies": 60, "rate": 40},
+        "M": {"size": 2000, "found_one_in": 20},
     },
     "smoke": {
         "S1": {"size": 20, "latency": 5, "limits": {}},
@@ -405,8 +408,25 @@ def scenario_s5(cfg: dict, out: Path, log) -> dict:
             "cases": shared_key.measure(cfg["runs"], cfg["movies"], cfg["rate"], out / "S5", log=log)}
 
 
+def scenario_m(cfg: dict, out: Path, log) -> dict:
+    """Memory with most films unmatched: one database of new films run twice with the defaults, against a
+    catalogue of all of them, then of one in `found_one_in` (the others not found, a review line each)."""
+    size, every = cfg["size"], cfg["found_one_in"]
+    data = synth.make(out / "M" / "data", size, size)
+    few = out / "M" / "data" / f"catalog_one_in_{every}.json"
+    synth.write_json(few, [synth.details(i) for i in range(0, size, every)], indent=False)
+    rows, review_bytes = [], {}
+    for label, catalog in (("all matched", data["catalog"]), (f"most unmatched (1 in {every} found)", few)):
+        with Server(str(catalog), 0, log_path=str(out / "M" / "server.log")) as server:
+            row = run_one("M", label, PIPELINE, data["db"], size, server, out, rate=0, log=log)
+        review = Path(row.run_dir) / "movies.json.review.jsonl"
+        review_bytes[label] = review.stat().st_size if review.exists() else 0
+        rows.append(row)
+    return {"cfg": cfg, "data": _data_info(data), "rows": rows, "review_bytes": review_bytes}
+
+
 RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r,
-           "C": scenario_c, "S5": scenario_s5}
+           "C": scenario_c, "S5": scenario_s5, "M": scenario_m}
 
 
 # --- machine and versions ---------------------------------------------------------------------------------

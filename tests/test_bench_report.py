@@ -71,6 +71,10 @@ def _results(loop_wall=8.0):
                "fit": {"points": [3, 10], "fit": {"db_read": (1.0, 1.0), "db_write": (1.0, 1.0)}}},
         "R": {"cfg": {"size": 100}, "rows": [_row("R-no-id", PIPELINE, 3.0), _row("R-known-id", PIPELINE, 3.0)]},
         "S5": _s5(),
+        "M": {"cfg": {"size": 2000, "found_one_in": 20}, "data": {"db_bytes": 400_000},
+              "rows": [_row("M", "all matched", 30.0, done=2000, movies=2000),
+                       _row("M", "most unmatched (1 in 20 found)", 10.0, done=2000, movies=2000)],
+              "review_bytes": {"most unmatched (1 in 20 found)": 700_000}},
     }
 
 
@@ -79,7 +83,7 @@ def test_every_scenario_renders_with_its_prose_and_figures():
     for heading in ("# Benchmark results", "## Targets", "### What bounds the results", "## S1: latency-bound",
                     "### S1: where the pipeline's time goes", "## S2: rate-limited", "## S3: incremental",
                     "## S4: file I/O", "## Requests per movie", "## S5: several processes on one API key",
-                    "## The peers"):
+                    "## M: memory with most films unmatched", "## The peers"):
         assert f"\n{heading}\n" in "\n" + text, heading
     assert "Written by `bench/run.sh --quick` on 2026-12-01 06:00 UTC (mode **quick**; the whole suite took 2.1 min)" \
         in text
@@ -87,6 +91,9 @@ def test_every_scenario_renders_with_its_prose_and_figures():
     assert "the target is out of reach" in text and "With `--max_concurrency 40` the pipeline took 3.0 s" in text
     assert "**≈80.0 (extrapolated)**" in text
     assert "line through the measured points N=3 and N=10: reads = 1 + 1·N" in text
+    assert "| M 2,000 new films, most unmatched: peak RSS no higher than all matched | 100 MiB vs 100 MiB (1.00x) " \
+        "| **met** |" in text
+    assert "| `most unmatched (1 in 20 found)` | 2,000 | 2,000 | 10.0 | 100 | 0.7 |" in text
     assert "$" not in text and not text.endswith("\n\n")
 
 
