@@ -158,6 +158,7 @@ class _Catalog:
         self.keys = sorted(self.index)
         self.popularity = [float(m.get("popularity") or 0.0) for m in movies]
         self.years = [_year(m) for m in movies]
+        self.gone: set[int] = set()  # the films deleted (`TmdbServer.remove_movie`): no search finds them
 
     def _matching(self, word: str) -> set[int]:
         """Indexes of movies having `word` as a word or a word prefix (bisect over the sorted keys)."""
@@ -180,6 +181,7 @@ class _Catalog:
                 return []
         if year is not None:
             hits = {i for i in hits if self.years[i] == year}
+        hits -= self.gone
         return sorted(hits, key=lambda i: (-self.popularity[i], i))
 
     def details(self, i: int, append: list[str], query: dict | None = None) -> dict:
@@ -271,7 +273,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                   overview=(movie.get("overview") or "") + query.get("suffix", " (edited)"))
             return self._send(200, {"changed": len(known)})
         if path.startswith(images.PREFIX):  # the image host: not the API, so neither counted nor faulted
-            return images.send(self, path)
+            return images.send(self, path, tmdb.image_faults)
         endpoint, route = _classify(path)
         tmdb._arrived(endpoint)
         plan = tmdb._plan(query, self.headers.get("Authorization"))
@@ -337,6 +339,8 @@ class TmdbServer:
         self.jitter_ms = jitter_ms
         self.rate_limit = rate_limit
         self.faults = faults or Faults()
+        # File name (abc.jpg) or size and name (w500/abc.jpg) -> "corrupt", "cut" or "missing" (`images.FAULTS`).
+        self.image_faults: dict[str, str] = {}
         self.host, self.port = host, port
         self.url: str | None = None
         self._rng = random.Random(seed)
@@ -413,6 +417,20 @@ class TmdbServer:
         with self._lock:
             self.catalog.movies[self.catalog.by_id[int(tmdb_id)]].update(fields)
             self.changed_at[int(tmdb_id)] = when
+
+    def remove_movie(self, tmdb_id: int, merged_into: int | None = None) -> None:
+        """Deletes a film as TMDB does (its details answer 404), or, with `merged_into`, merges it into a new id:
+        the same film (title, IMDb id) is found by search and /find under that id only."""
+        with self._lock:
+            cat = self.catalog
+            i = cat.by_id.pop(int(tmdb_id))
+            if merged_into is None:
+                cat.gone.add(i)
+                cat.by_imdb = {imdb: j for imdb, j in cat.by_imdb.items() if j != i}
+                return
+            cat.movies[i] = {**cat.movies[i], "id": int(merged_into)}
+            cat.search_items[i] = {**cat.search_items[i], "id": int(merged_into)}
+            cat.by_id[int(merged_into)] = i
 
     # -- per-request decisions ---------------------------------------------------------------
     def _plan(self, query: dict, authorization: str | None) -> dict:
