@@ -205,3 +205,31 @@ def test_key_field_is_refused_where_keys_name_the_records(server, tmp_path, cli)
         done.stderr, done.stderr
     done = cli(args(server, keyed, "--key_field", "title++year"))
     assert done.returncode == 2 and "--key_field takes a field or fields joined by +" in done.stderr
+
+
+def test_the_lookup_with_a_naming_ships_with_plain_cloudpickle_and_pins_by_name():
+    import cloudpickle
+
+    from movie_enrichment.io.tmdb import TmdbSettings
+    from movie_enrichment.model import LookupRequest
+    from movie_enrichment.transforms import fields
+    from movie_enrichment.transforms.lookup import LookupTmdbFn, MovieLookup
+
+    chosen = naming.decide(items([{"film_id": "f1", **PSYCHO}, {"film_id": "f2", **EMMA}]))
+    settings = TmdbSettings(api_key="k")
+    shipped = cloudpickle.loads(cloudpickle.dumps(LookupTmdbFn(settings, pins={"f2": "tmdb:900051"}, naming=chosen)))
+    assert shipped._movie._naming == chosen
+    movie = MovieLookup(settings, pins={"f2": "tmdb:900051"}, naming=chosen)
+    request = LookupRequest("#0", {"film_id": "f2", **EMMA}, ("metadata",))  # Emma, at another position now
+    hit, query = movie.prepare(request, fields.DEFAULT_ROLES)
+    assert hit.pinned == "tmdb:900051" and query.tmdb_id == 900051
+
+
+def test_the_launch_api_takes_key_field_as_the_command_line_does(tmp_path):
+    from movie_enrichment import api
+
+    db = tmp_path / "movies.json"
+    write_array(db, [{"film_id": "f1", **PSYCHO}])
+    assert api.check_options(str(db), tmdb_api_key=API_KEY, key_field="title+year")["input"] == str(db)
+    with pytest.raises(api.OptionError, match="^--key_field takes a field or fields joined by"):
+        api.check_options(str(db), tmdb_api_key=API_KEY, key_field="film_id+")
