@@ -126,7 +126,8 @@ def launch(input: str, *, tmdb_api_key: str | None = None,  # noqa: A002
             `reprocess="failed"`, `titles=["Alien", ...]` (a list is written to a file), `batch_size=50`,
             `language=["de-DE", "en-US"]`, `certification_countries=["DE", "US"]`,
             `image_languages=["de", None, "en"]` (None: textless; or each as one comma-separated string),
-            `max_requests_per_second=20`, `no_http_cache=True`, Beam's options too (`direct_num_workers=2`).
+            `max_requests_per_second=20`, `no_http_cache=True`, `key_field="title+year"` (what names an array's
+            records), Beam's options too (`direct_num_workers=2`).
 
     A second launch on an output whose run this process launched a moment ago waits (seconds) until that run
     holds the output: then it starts, and is the one refused (state failed, exit status 3, the holder's line).
