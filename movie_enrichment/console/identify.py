@@ -1,8 +1,11 @@
 """What the console asks TMDB itself, through the project's one client (so the machine-wide rate budget and the
 HTTP cache apply): the identify box's title searches, and the image host its pages show posters from.
 
-The key stays in this process: a search result or a poster URL never carries it.
+The key stays in this process: a search result or a poster URL never carries it. The client is imported on first
+use: it brings Apache Beam (`Shared`), which the console's server does not load until then.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import logging
@@ -10,12 +13,14 @@ import re
 import threading
 import time
 import urllib.parse
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from movie_enrichment import api
 from movie_enrichment.console.review import TMDB_MOVIE_PAGE
-from movie_enrichment.io.tmdb import TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
 from movie_enrichment.transforms import extract
+
+if TYPE_CHECKING:
+    from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,7 +137,7 @@ class TmdbAsker:
     """
 
     def __init__(self, settings: Callable[[], TmdbSettings], clock: Callable[[], float] = time.monotonic,
-                 client_factory: Callable[..., TmdbClient] = TmdbClient):
+                 client_factory: Callable[..., TmdbClient] | None = None):
         self._settings = settings
         self._clock = clock
         self._factory = client_factory
@@ -152,12 +157,16 @@ class TmdbAsker:
             if self._client is None or self._client.settings != settings:
                 if self._client is not None:
                     self._client.close()
+                if self._factory is None:
+                    from movie_enrichment.io.tmdb import TmdbClient
+                    self._factory = TmdbClient
                 self._client = self._factory(settings, observers=[])  # not a run: no run's progress to feed
                 self._client.open()
                 self._root, self._root_failed_at = None, None
             return self._client
 
     def _ask(self, client: TmdbClient, call: Callable[[], Any]) -> Any:
+        from movie_enrichment.io.tmdb import TmdbAuthError, TmdbError, redact
         try:
             return call()
         except TmdbAuthError:  # its own message names the key file, which the console shows nowhere
