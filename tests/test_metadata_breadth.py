@@ -196,6 +196,8 @@ OPTIONS = ["--language", "de-DE,en-US", "--certification_countries", "DE,US", "-
 
 def _database(server: TmdbServer, path, count: int = 12):
     records = {f"film {m['id']}": {"title": m["title"], "tmdb_id": m["id"]} for m in server.catalog.movies[:count]}
+    last = server.catalog.movies[count]  # one known by its IMDb id: its details are asked by that id first
+    records[f"film {last['id']}"] = {"title": last["title"], "imdb_id": last["imdb_id"]}
     path.write_bytes(orjson.dumps(records))
     return path
 
@@ -216,7 +218,7 @@ def test_the_options_cost_no_request_and_a_new_chain_is_derived_from_the_cache(s
     server.reset_counts()
     chained = _run(server, tmp_path, chained_db, tmp_path / "chained.sqlite", *OPTIONS)
     assert server.counts()["by_endpoint"] == plain["by_endpoint"]  # the same requests, one details per film
-    assert plain["by_endpoint"]["movie"] == 12
+    assert plain["by_endpoint"]["movie"] == 13
 
     record = chained["film 539"] if "film 539" in chained else next(iter(chained.values()))
     assert {"text_languages", "certification", "trailer", "collection", "keywords", "external_ids"} <= set(

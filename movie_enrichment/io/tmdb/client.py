@@ -380,7 +380,14 @@ class TmdbClient:
         """The same body by IMDb id, which /movie/{id} accepts too: one request where /find then details is two."""
         if not re.fullmatch(r"tt\d{7,9}", imdb_id or ""):
             raise ValueError(f"not an IMDb id: {imdb_id!r}")
-        return self.get(f"/movie/{imdb_id}", _details_params(append), shrink, localized=False)
+        params = _details_params(append)
+        body = self.get(f"/movie/{imdb_id}", params, shrink, localized=False)
+        if body and isinstance(body.get("id"), int) and self._cache is not None:
+            # The next run asks by the TMDB id the record now has (with another language chain, say): the same
+            # body answers it, at no request.
+            key = self._cache_key(f"/movie/{body['id']}", self._query(params, False), shrink)
+            self._cache.put(key, 200, orjson.dumps(body))
+        return body
 
 
 def _details_params(append: tuple[str, ...]) -> dict[str, Any]:
