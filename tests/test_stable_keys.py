@@ -5,6 +5,7 @@ dry run and the report (`transforms/naming.py`)."""
 import orjson
 import pytest
 from conftest import API_KEY, load
+from test_pins_and_leftovers import args
 
 from movie_enrichment.io import database
 from movie_enrichment.testing import corpus
@@ -77,14 +78,9 @@ def test_the_format_is_told_from_the_first_bytes_where_it_can_be():
 # -- runs against the local server -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server():
+def server():  # one for the module: its runs are independent
     with TmdbServer(catalog=corpus.full_catalog(), api_key=API_KEY) as running:
         yield running
-
-
-def args(server, db, *extra):
-    return ["--input", db, "--tmdb_base_url", server.url, "--no_http_cache", "--progress", "off",
-            "--max_requests_per_second", "0", *extra]
 
 
 def review_keys(db) -> list[str]:
