@@ -92,6 +92,7 @@ def write_array(path, records):
     path.write_bytes(b"[\n" + b",\n".join(orjson.dumps(r) for r in records) + b"\n]\n")
 
 
+@pytest.mark.slow  # whole runs, as test_pins_and_leftovers' are
 def test_a_pin_by_id_still_pins_its_film_after_a_film_is_inserted_at_the_top_where_a_position_would_not(
         server, tmp_path, cli):
     by_id, by_position = tmp_path / "by_id.json", tmp_path / "by_position.json"
@@ -118,6 +119,7 @@ def test_a_pin_by_id_still_pins_its_film_after_a_film_is_inserted_at_the_top_whe
     assert review_keys(by_position) == ["f2", "f3"]
 
 
+@pytest.mark.slow  # whole runs, as test_pins_and_leftovers' are
 def test_json_lines_named_by_title_and_year_in_pins_titles_review_and_report(server, tmp_path, cli):
     db = tmp_path / "movies.jsonl"
     db.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in (PSYCHO, EMMA, NOWHERE)))
@@ -142,6 +144,7 @@ def test_json_lines_named_by_title_and_year_in_pins_titles_review_and_report(ser
     assert review_keys(db) == ["Qwxzv Plorth (2001)"]
 
 
+@pytest.mark.slow  # whole runs, as test_pins_and_leftovers' are
 def test_failures_are_named_as_the_review_list_names_them(tmp_path, cli):
     db = tmp_path / "movies.json"
     write_array(db, [{"film_id": "f1", **PSYCHO}, {"film_id": "f2", **HEAT}])
@@ -152,6 +155,7 @@ def test_failures_are_named_as_the_review_list_names_them(tmp_path, cli):
     assert [(f["key"], f["enricher"]) for f in listed] == [("f1", "metadata"), ("f2", "metadata")]
 
 
+@pytest.mark.slow  # whole runs, as test_pins_and_leftovers' are
 def test_key_field_that_cannot_name_every_record_warns_once_and_keeps_positions(server, tmp_path, cli):
     db = tmp_path / "movies.json"
     write_array(db, [{"code": "x", **PSYCHO}, {"code": "x", **NOWHERE}, {"title": "Plorth Qwxzv"},
