@@ -88,23 +88,23 @@ def test_url_and_configuration(server, session):
     assert "title" in body["change_keys"]
 
 
-def test_posters_are_small_pngs_of_the_size_asked_the_same_for_the_same_path(server, session):
+def test_png_posters_are_small_pngs_of_the_size_asked_the_same_for_the_same_path(server, session):
     import struct
     import zlib
 
     root = get(session, server, "/configuration").json()["images"]["secure_base_url"]
     server.reset_counts()
-    first = session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.jpg", timeout=5)
+    first = session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.png", timeout=5)
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/png"
     png = first.content
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
     assert struct.unpack(">II", png[16:24]) == (185, 278)
     assert struct.unpack(">I", png[29:33])[0] == zlib.crc32(png[12:29])  # a valid header chunk
-    assert session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.jpg", timeout=5).content == png
-    other = session.get(root + "w185/aJv57sFMXCDkvcSNdxTaGru3nK1.jpg", timeout=5).content
+    assert session.get(root + "w185/ncZF6NSiUcDHKoxUBKtvwmc0Tue.png", timeout=5).content == png
+    other = session.get(root + "w185/aJv57sFMXCDkvcSNdxTaGru3nK1.png", timeout=5).content
     assert other != png and struct.unpack(">II", other[16:24]) == (185, 278)
     assert struct.unpack(">II", session.get(root + "h632/x.png", timeout=5).content[16:24]) == (421, 632)
-    assert struct.unpack(">II", session.get(root + "original/x.jpg", timeout=5).content[16:24]) == (500, 750)
+    assert struct.unpack(">II", session.get(root + "original/x.png", timeout=5).content[16:24]) == (500, 750)
     for bad in ("w185/../configuration", "w185/x.exe", "huge/x.jpg", "w185/"):
         assert session.get(root + bad, timeout=5).status_code == 404, bad
     assert server.counts()["total"] == 0  # the image host is not the API: no request counted

@@ -16,6 +16,7 @@ from movie_enrichment.pipelines import options as opts
 from movie_enrichment.pipelines import runners
 from movie_enrichment.pipelines.errors import FatalError, usage
 from movie_enrichment.transforms import fields, naming
+from movie_enrichment.transforms.download import DEFAULT_KINDS, DownloadSettings, download_option
 from movie_enrichment.transforms.enrichers import derived_with
 from movie_enrichment.transforms.selection import REFRESH_MODES, PinsError, Selector, read_pins, read_titles
 
@@ -50,6 +51,8 @@ class RunConfig:
     on_duplicate_keys: str = "keep_last"  # `--on_duplicate_keys`: keep_last or fail
     writer_wait: float | None = lock.WRITER_WAIT_SECONDS  # seconds to wait for another writer's database lock
     key_field: str | None = None  # `--key_field`: what names an array's records (`with_naming`)
+    download: DownloadSettings | None = None  # `--download_images` and its options; None: links only
+    prune_images: bool = False  # `--prune_images`
 
     report: str | None = None  # None: no report file
     progress_file: str | None = None  # the live figures as JSON for other programs; None: none
@@ -178,6 +181,7 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         cache_path=None if o.no_http_cache else (o.http_cache or opts.default_http_cache()),
         cache_days=o.http_cache_days, cache_max_bytes=int(o.http_cache_max_mb * 1024 * 1024),
         refresh=o.reprocess in REFRESH_MODES)
+    download = _download_settings(o)
     config = RunConfig(
         input=o.input, output=output,
         backup_dir=o.backup_dir or sink.default_backup_dir(named),
@@ -188,7 +192,8 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         selector=Selector(enrichers=o.enrich, mode=o.reprocess, stale_before=stale_before(o.stale_after),
                           titles=_read_lines("--titles", o.titles, read_titles) if o.titles else None,
                           pins=_read_lines("--pins", o.pins, read_pins) if o.pins else {},
-                          field_overrides=field_overrides, derived_with=derived_with(settings)),
+                          field_overrides=field_overrides,
+                          derived_with=_with_download(derived_with(settings), download)),
         review=files.beside(named, ".review.jsonl"),
         batch_size=o.batch_size, poster_size=o.poster_size, backdrop_size=o.backdrop_size,
         keep_backups=o.keep_backups, field_overrides=field_overrides, table=table,
@@ -197,9 +202,29 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
         max_requests_per_second=total_rate,
         progress=o.progress, progress_interval=o.progress_interval, log_level=o.log_level,
         watch=o.watch, watch_interval=o.watch_interval, dry_run=dry_run,
+        download=download, prune_images=o.prune_images,
         max_failures=o.max_failures, lock_timeout=o.lock_timeout,
         writer_wait=max(o.lock_timeout, lock.WRITER_WAIT_SECONDS))
     return options, config
+
+
+def _download_settings(o: opts.EnrichmentOptions) -> DownloadSettings | None:
+    """`--download_images` and its options, or None without it."""
+    if not o.download_images:
+        return None
+    return DownloadSettings(
+        root=o.download_images, kinds=DEFAULT_KINDS + (("logo",) if o.download_logos else ()),
+        concurrency=o.image_concurrency,
+        max_bytes=int(o.images_max_gb * 1e9) if o.images_max_gb is not None else None,
+        retries=max(0, o.http_retries), timeout=o.http_timeout)
+
+
+def _with_download(derived: dict, download: DownloadSettings | None) -> dict:
+    """With downloads, the images block is derived with them too: a movie whose images were enriched without
+    (or with other kinds) is selected again, and its images are stored."""
+    if download is None:
+        return derived
+    return {**derived, "images": {**(derived.get("images") or {}), **download_option(download.kinds)}}
 
 
 def _given(argv: Sequence[str], name: str) -> bool:
@@ -230,6 +255,12 @@ def _check_together(o: opts.EnrichmentOptions, argv: Sequence[str]) -> None:
         ("backup_dir", to_store, "a database keeps its earlier rows in its history table (movie-enrich restore)"),
         ("on_duplicate_keys", in_store, "a database's keys are unique"),
         ("key_field", in_store, "a database's rows are named by their keys"),
+        ("download_images", "images" not in o.enrich, "it applies to --enrich images only"),
+        ("download_logos", not o.download_images, "it applies to --download_images only"),
+        ("image_concurrency", not o.download_images, "it applies to --download_images only"),
+        ("images_max_gb", not o.download_images, "it applies to --download_images only"),
+        ("prune_images", not o.download_images, "it applies to --download_images only"),
+        ("prune_images", in_store, "a database is read in part (the rows the run selects): use a JSON file"),
     ]
     for name, unused, why in ignored:
         if unused and _given(argv, name):

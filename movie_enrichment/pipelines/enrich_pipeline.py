@@ -10,6 +10,7 @@ from movie_enrichment.io.failures import WriteFailures
 from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 from movie_enrichment.pipelines.config import RunConfig
+from movie_enrichment.transforms.download import DownloadImages, PruneImages
 from movie_enrichment.transforms.enrich import EnrichMovies, digest_roles, match_digest
 from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
 
@@ -49,7 +50,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
         config.settings, config.selector.enrichers, config.batch_size, config.poster_size, config.backdrop_size,
         config.checkpoint_dir, resumed=resumed, client_factory=client_factory, field_overrides=config.field_overrides,
         pins=config.selector.pins, naming=config.selector.naming,
-        per_movie=not in_database)
+        per_movie=not in_database,
+        download=DownloadImages(config.settings, config.download, client_factory) if config.download else None)
     if in_database:
         written = enriched["patches"] | "WriteDatabase" >> WriteStore(
             config.output, config.table, config.run_id, config.batch_size)
@@ -61,6 +63,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
             writer_wait=config.writer_wait, spool_dir=sink.spool_dir_for(config.output))
     # After the database, never beside it: a failed write must leave the previous list with the previous data.
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
+    if config.download and config.prune_images and not in_database:
+        enriched["patches"] | "PruneImages" >> PruneImages(config.download.root, records, written)
     enriched["review"] | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
     return {"records": records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}

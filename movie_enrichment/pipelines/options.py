@@ -143,6 +143,22 @@ class EnrichmentOptions(PipelineOptions):
         work.add_argument("--poster_size", type=_image_size, default="w500", help="TMDB poster size (default w500)")
         work.add_argument("--backdrop_size", type=_image_size, default="w1280",
                           help="TMDB backdrop size (default w1280)")
+        work.add_argument("--download_images", metavar="DIR", default=None,
+                          help="store each film's poster and backdrop under DIR (a folder, or gs://, s3://...) as "
+                          "TMDB names them (w500/abc.jpg), and give images.poster_file, poster_width, "
+                          "poster_height and poster_blurhash (and backdrop_*); files already there are not "
+                          "downloaded again")
+        work.add_argument("--download_logos", action="store_true",
+                          help="with --download_images: store the logo too (images.logo_file, ...)")
+        work.add_argument("--image_concurrency", type=_positive(int), default=20,
+                          help="with --download_images: downloads in flight at once per worker process "
+                          "(default 20)")
+        work.add_argument("--images_max_gb", type=_positive(float), default=None, metavar="N",
+                          help="with --download_images: once DIR holds N GB, download no more (one warning); "
+                          "the remaining records keep their links only")
+        work.add_argument("--prune_images", action="store_true",
+                          help="with --download_images: after the run, remove the files under DIR that no "
+                          "record refers to (images whose TMDB path changed); a JSON file database only")
 
         api = parser.add_argument_group("TMDB API")
         api.add_argument("--tmdb_api_key", default=None,

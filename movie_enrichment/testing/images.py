@@ -1,14 +1,16 @@
-"""The bundled TMDB server's image host: `/t/p/<size>/<file>` answers a small PNG made from the path, the same
-bytes for the same path, so that pages showing posters work against the local server.
+"""The bundled TMDB server's image host: `/t/p/<size>/<file>` answers a small image made from the path (a JPEG
+for .jpg/.jpeg, else a PNG), the same bytes for the same path, so that pages showing posters and
+`--download_images` work against the local server; `faults` make chosen files arrive corrupt, cut or missing.
 
-Stdlib only, as the server is: a PNG of two flat colours is a few lines of zlib, where an imaging library would
-be a dependency of the test server alone.
+The PNG is a few lines of zlib; the JPEG is Pillow's, a dependency of the package since `--download_images`
+decodes what it stores.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import re
 import struct
 import zlib
@@ -34,28 +36,56 @@ def configuration(body: dict, api_url: str | None) -> dict:
     return {**body, "images": {**body.get("images", {}), "base_url": root, "secure_base_url": root}}
 
 
-def answer(path: str) -> tuple[int, str, bytes]:
-    """(status, content type, body) for a GET of `path` under `PREFIX`: a PNG, or a 404 for another path."""
+# What `TmdbServer.image_faults` (file name -> fault) can make of an image: "corrupt", a whole answer whose bytes
+# are the first half of the image (a truncated file on TMDB's side); "cut", the connection closed after half the
+# bytes its Content-Length promised (a network cut mid-download); "missing", a 404.
+FAULTS = ("corrupt", "cut", "missing")
+_NOT_FOUND = (404, "text/plain; charset=utf-8", b"no such image\n")
+
+
+def answer(path: str, fault: str | None = None) -> tuple[int, str, bytes]:
+    """(status, content type, body) for a GET of `path` under `PREFIX`: a JPEG for a .jpg/.jpeg file, a PNG for
+    another, or a 404 for another path (or the "missing" fault)."""
     found = _PATH.fullmatch(path)
-    if found is None:
-        return 404, "text/plain; charset=utf-8", b"no such image\n"
-    return 200, "image/png", poster(found.group(1), found.group(2))
+    if found is None or fault == "missing":
+        return _NOT_FOUND
+    size, name = found.group(1), found.group(2)
+    if name.endswith((".jpg", ".jpeg")):
+        data, content_type = jpeg(size, name), "image/jpeg"
+    else:
+        data, content_type = poster(size, name), "image/png"
+    return 200, content_type, data[: len(data) // 2] if fault == "corrupt" else data
 
 
-def send(handler, path: str) -> None:
-    """Answers a GET of `path` on an `http.server` request handler."""
-    status, content_type, data = answer(path)
+def fault_for(path: str, faults: dict[str, str] | None) -> str | None:
+    """The fault `faults` names for the file of `path` (by its name, `abc.jpg`, or its size and name,
+    `w500/abc.jpg`), or None."""
+    if not faults:
+        return None
+    relative = path[len(PREFIX):] if path.startswith(PREFIX) else path
+    return faults.get(relative) or faults.get(relative.rpartition("/")[2])
+
+
+def send(handler, path: str, faults: dict[str, str] | None = None) -> None:
+    """Answers a GET of `path` on an `http.server` request handler, with the fault `faults` names for it."""
+    fault = fault_for(path, faults)
+    status, content_type, data = answer(path, fault)
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(data)))
     handler.send_header("Cache-Control", "public, max-age=86400")
+    if fault == "cut":
+        handler.send_header("Connection", "close")
     handler.end_headers()
+    if fault == "cut":
+        handler.wfile.write(data[: len(data) // 2])
+        handler.wfile.flush()
+        handler.close_connection = True
+        return
     handler.wfile.write(data)
 
 
-@functools.lru_cache(maxsize=256)
-def poster(size: str, name: str) -> bytes:
-    """A poster-shaped PNG for TMDB size `size` and file `name`: its colours from the name, its size from `size`."""
+def _dimensions(size: str) -> tuple[int, int]:
     if size.startswith("w"):
         width = min(int(size[1:]) or 1, _LARGEST)
         height = round(width * _RATIO)
@@ -66,6 +96,27 @@ def poster(size: str, name: str) -> bytes:
         width, height = 500, 750
     if height > _LARGEST:
         width, height = max(1, round(_LARGEST / _RATIO)), _LARGEST
+    return width, height
+
+
+@functools.lru_cache(maxsize=256)
+def jpeg(size: str, name: str) -> bytes:
+    """A poster-shaped baseline JPEG for TMDB size `size` and file `name`, drawn as `poster`'s PNG is."""
+    from PIL import Image, ImageDraw  # pylint: disable=import-outside-toplevel
+
+    width, height = _dimensions(size)
+    digest = hashlib.sha256(name.encode()).digest()
+    image = Image.new("RGB", (width, height), tuple(digest[0:3]))
+    ImageDraw.Draw(image).rectangle((0, 2 * height // 3, width, 5 * height // 6), fill=tuple(digest[3:6]))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=256)
+def poster(size: str, name: str) -> bytes:
+    """A poster-shaped PNG for TMDB size `size` and file `name`: its colours from the name, its size from `size`."""
+    width, height = _dimensions(size)
     digest = hashlib.sha256(name.encode()).digest()
     return png(width, height, digest[0:3], digest[3:6])
 

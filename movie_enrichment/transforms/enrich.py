@@ -63,6 +63,7 @@ class EnrichMovies(beam.PTransform):
             list, the failures and the keys looked up name each movie by it (`naming.Naming.name`), not by the
             position that keys it in the graph.
         resumed: an optional PCollection of (key, Lookup) read back from checkpoints.
+        download: the image download stage (`download.DownloadImages`, `--download_images`), or None.
         per_movie: True: one patch of top-level fields per movie (`merge_parts`, for the JSON file's sink, which
             writes once, at the end). False: one field-level patch per movie (`movie_patch`), which a database
             store's writer applies as each lookup batch's results come.
@@ -77,8 +78,9 @@ class EnrichMovies(beam.PTransform):
                  poster_size: str = "w500", backdrop_size: str = "w1280", checkpoint_dir: str | None = None,
                  resumed=None, client_factory: Callable[[TmdbSettings], Any] = TmdbClient,
                  field_overrides: tuple[tuple[str, str], ...] = (), pins: dict[str, str] | None = None,
-                 per_movie: bool = True, naming: Naming | None = None):
+                 per_movie: bool = True, naming: Naming | None = None, download: beam.PTransform | None = None):
         super().__init__()
+        self._download = download
         self._naming = naming
         self._per_movie = per_movie
         self._client_factory = client_factory
@@ -113,6 +115,8 @@ class EnrichMovies(beam.PTransform):
         # soon as they are made) and costing the process several times their encoded size at once.
         movies = hits | "EnrichBoth" >> beam.ParDo(
             EnrichPartsFn(self._settings, self._enrichers, *self._sizes, client_factory=self._client_factory))
+        if self._download is not None:
+            movies = movies | "DownloadImages" >> self._download
         patches = movies | ("MergeResults" if self._per_movie else "FieldPatches") >> beam.MapTuple(
             merge_parts if self._per_movie else movie_patch)
         parts = movies | "Parts" >> beam.FlatMapTuple(
