@@ -9,7 +9,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from bench import catalogue, measure, shared_key
+from bench import breadth, catalogue, measure, shared_key
 from bench.scenarios import BEAM_WORKERS, CONCURRENCY, PEERS, PIPELINE, Row
 
 TEMPLATE = Path(__file__).with_name("RESULTS.md.tmpl")
@@ -179,6 +179,8 @@ def targets(results: dict) -> list[list[str]]:
     s5 = results.get("S5")
     if s5:
         out += [[target, figure, _verdict(met)] for target, figure, met in shared_key.targets(s5)]
+    if results.get("L"):
+        out += [[target, figure, _verdict(met)] for target, figure, met in breadth.targets(results["L"])]
     m = results.get("M")
     if m and len(m["rows"]) == 2:
         matched, unmatched = m["rows"]
@@ -422,6 +424,8 @@ def render(results: dict, mode: str, started: str, elapsed: float, merged: list[
         lines += s5_section(results["S5"]) + [""]
     if "M" in results:
         lines += memory_section(results["M"]) + [""]
+    if "L" in results:
+        lines += _lines("breadth", code=results["L"]["code"], table=breadth.table(results["L"])) + [""]
     lines += _lines("peers")
     return "\n".join(lines) + "\n"
 

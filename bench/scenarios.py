@@ -1,5 +1,6 @@
 """The benchmark's scenarios: the sizes of each mode, one measured run of a peer or the pipeline, the scenarios
-S1-S4, R and M made of such runs (C and S5 are run by bench/catalogue.py and bench/shared_key.py), the checks that
+S1-S4, R and M made of such runs (C, S5 and L are run by bench/catalogue.py, bench/shared_key.py and
+bench/breadth.py), the checks that
 every run's output agrees, and the machine and versions measured.
 
 The TMDB test server runs in its own process (its CLI); its counts are read through GET /__stats and reset
@@ -22,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from bench import catalogue, fileio, measure, profile, shared_key, synth
+from bench import breadth, catalogue, fileio, measure, profile, shared_key, synth
 from bench.server import API_KEY, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,8 @@ MODES = {
         "S5": {"runs": 4, "movies": 250, "rate": 40},
         # Issue 23 point 7: the same new films, all found on TMDB, then only one in 20 found.
         "M": {"size": 50000, "found_one_in": 20},
+        # Issue 24: the sample plain, with the language chain, countries and image order, then another chain.
+        "L": {},
     },
     "quick": {
         "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "extra_pipeline": [["--no_http_cache"]],
@@ -61,6 +64,7 @@ MODES = {
         "C": {"sizes": [500, 2000], "noise": 200},
         "S5": {"runs": 4, "movies": 60, "rate": 40},
         "M": {"size": 2000, "found_one_in": 20},
+        "L": {},
     },
     "smoke": {
         "S1": {"size": 20, "latency": 5, "limits": {}},
@@ -425,8 +429,13 @@ def scenario_m(cfg: dict, out: Path, log) -> dict:
     return {"cfg": cfg, "data": _data_info(data), "rows": rows, "review_bytes": review_bytes}
 
 
+def scenario_l(cfg: dict, out: Path, log) -> dict:
+    """The language chain, certification countries and image order against a plain run (bench/breadth.py)."""
+    return {"cfg": cfg, "code": code_version(), **breadth.measure(out / "L", log=log)}
+
+
 RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r,
-           "C": scenario_c, "S5": scenario_s5, "M": scenario_m}
+           "C": scenario_c, "S5": scenario_s5, "M": scenario_m, "L": scenario_l}
 
 
 # --- machine and versions ---------------------------------------------------------------------------------
