@@ -1,7 +1,6 @@
 """The benchmark's scenarios: the sizes of each mode, one measured run of a peer or the pipeline, the scenarios
 S1-S4, R and M made of such runs (C, S5 and L are run by bench/catalogue.py, bench/shared_key.py and
-bench/breadth.py), the checks that
-every run's output agrees, and the machine and versions measured.
+bench/breadth.py), the checks that every run's output agrees, and the machine and versions measured.
 
 The TMDB test server runs in its own process (its CLI); its counts are read through GET /__stats and reset
 through POST /__reset before every run. Every measured command is a separate process, timed from start to
