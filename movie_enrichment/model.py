@@ -14,7 +14,10 @@ ENRICHERS = ("metadata", "images")
 
 # An enrichment's outcome, as each record says it in `enrichment.<enricher>.status`.
 OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID = "ok", "not_found", "ambiguous", "failed", "invalid"
-STATUSES = (OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID)
+# A film matched earlier that TMDB no longer has (its details answer 404) and that could not be found again: the
+# record keeps its last TMDB data.
+REMOVED = "removed"
+STATUSES = (OK, NOT_FOUND, AMBIGUOUS, FAILED, INVALID, REMOVED)
 
 
 def now_iso(timespec: str = "seconds") -> str:
@@ -58,6 +61,8 @@ class Lookup:
         review: for an ambiguous or not-found movie, what a person needs to pick the film.
         prior: the record's `enrichment` entries before this run.
         looked_up: the digest the sink compares (`enrich.match_digest`).
+        match: for OK, why this film (`matching.explain`: score, signals, runner-up).
+        previous_tmdb_id: for OK, the id the film had before TMDB removed it (found again under another id).
     """
 
     key: str
@@ -74,6 +79,8 @@ class Lookup:
     review: dict | None = None
     prior: Any = None
     looked_up: str | None = None
+    match: dict | None = None
+    previous_tmdb_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,8 @@ def test_write_batch_creates_the_folder_and_a_readable_file(tmp_path):
     assert orjson.loads(open(path, "rb").read()) == {"version": FORMAT_VERSION, "lookups": [
         {"key": h.key, "fingerprint": h.fingerprint, "enrichers": ["metadata"], "status": "ok", "tmdb_id": h.tmdb_id,
          "score": 1.0, "error": None, "details": h.details, "updated_at": "2026-01-31T12:00:00Z",
-         "match_inputs": None, "pinned": None, "review": None} for h in BATCH_A]}
+         "match_inputs": None, "pinned": None, "review": None, "match": None, "previous_tmdb_id": None}
+        for h in BATCH_A]}
     assert os.listdir(folder) == [os.path.basename(path)]  # no temp file left beside it
 
 

@@ -13,6 +13,7 @@ from movie_enrichment.transforms.matching import (
     InvalidRecord,
     MatchResult,
     MovieQuery,
+    by_id,
     match_movie,
     normalize_title,
     query_from_record,
@@ -231,7 +232,8 @@ def test_search_query():
 def test_known_tmdb_id_makes_no_call():
     tmdb = FakeTmdb()
     result = tmdb.match(q("Whatever", tmdb_id=603))
-    assert result == MatchResult(STATUS_OK, 603, 1.0, None, None, 0)
+    assert result == MatchResult(STATUS_OK, 603, 1.0, None, None, 0, match=by_id())
+    assert result.match["signals"]["id"] == 1.0 and result.match["runner_up"] is None
     assert tmdb.calls == []
 
 

@@ -140,8 +140,6 @@ def resolve(argv: Sequence[str]) -> tuple[PipelineOptions, RunConfig]:
                     "TMDB_API_KEY (a key is free at themoviedb.org, under Settings > API)")
     if not isinstance(logging.getLevelName(o.log_level.upper()), int):
         raise usage(f"bad option: --log_level {o.log_level!r} is not a logging level")
-    if o.reprocess == "stale" and o.stale_after is None:
-        raise usage("--reprocess stale needs --stale_after DAYS")
     _check_together(o, argv)
     try:
         field_overrides = tuple(fields.parse_field_option(o.field or ()).items())

@@ -20,7 +20,8 @@ READ_CHUNK = 1000
 def store_selection(selector: Selector) -> stores.Selection:
     """The part of the selection a database store runs in SQL: a superset of what `selector.needed` keeps (the
     selector still decides, row by row, on what the store returns)."""
-    stale = selector.stale_before.isoformat() if selector.stale_before is not None else None
+    cutoff = selector.stale_cutoff()
+    stale = cutoff.isoformat() if cutoff is not None else None
     return stores.Selection(enrichers=selector.enrichers, mode=selector.mode, stale_before=stale,
                             keys=tuple(selector.pins))
 

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import apache_beam as beam
 
 from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
-from movie_enrichment.model import AMBIGUOUS, FAILED, NOT_FOUND, EnrichedPart, Failure, Lookup, LookupRequest
+from movie_enrichment.model import AMBIGUOUS, FAILED, NOT_FOUND, REMOVED, EnrichedPart, Failure, Lookup, LookupRequest
 from movie_enrichment.transforms.enrichers import EnrichPartsFn
 from movie_enrichment.transforms.lookup import LookupTmdbFn, MovieLookup, digest_roles, match_digest
 from movie_enrichment.transforms.naming import Naming
@@ -28,7 +28,7 @@ def _with_checkpoint(element: tuple[str, dict]) -> Iterable[LookupRequest]:
         yield LookupRequest(key, record, tuple(needed), hit if checkpoint_answers(hit, record, needed) else None)
 
 
-REVIEW_STATUSES = (AMBIGUOUS, NOT_FOUND)
+REVIEW_STATUSES = (AMBIGUOUS, NOT_FOUND, REMOVED)
 
 
 def review_line(key: str, hit: Lookup) -> dict:

@@ -9,7 +9,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
 from movie_enrichment.io.tmdb import DEFAULT_CERTIFICATION_COUNTRIES, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings
-from movie_enrichment.model import FAILED, NAMESPACE, OK, STATUSES, EnrichedPart, Lookup, now_iso
+from movie_enrichment.model import FAILED, NAMESPACE, OK, REMOVED, STATUSES, EnrichedPart, Lookup, now_iso
 from movie_enrichment.transforms import extract
 from movie_enrichment.transforms.client_fn import ClientDoFn
 
@@ -25,6 +25,13 @@ def outcome(hit: Lookup, extra: dict | None = None) -> dict:
         entry["match_inputs"] = hit.match_inputs
     if hit.pinned:
         entry["pinned"] = hit.pinned
+    # Who the film is (issue 25): why this match, the id TMDB removed it under, the id a removed film had.
+    if hit.status == OK and hit.match:
+        entry["match"] = hit.match
+    if hit.previous_tmdb_id:
+        entry["previous_tmdb_id"] = hit.previous_tmdb_id
+    if hit.status == REMOVED:
+        entry["tmdb_id"] = hit.tmdb_id
     entry.update(extra or {})
     return entry
 

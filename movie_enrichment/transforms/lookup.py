@@ -11,7 +11,7 @@ from apache_beam.metrics import Metrics
 from movie_enrichment.io import progress, stop
 from movie_enrichment.io.checkpoints import CheckpointStore
 from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, TmdbError, TmdbSettings, redact
-from movie_enrichment.model import FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, STATUSES, Lookup, LookupRequest, now_iso
+from movie_enrichment.model import FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, REMOVED, STATUSES, Lookup, LookupRequest, now_iso
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.client_fn import ClientDoFn
 from movie_enrichment.transforms.naming import Naming, find_named
@@ -174,21 +174,9 @@ class MovieLookup:
                 details = client.movie_details_by_imdb(query.imdb_id, append, shrink=extract.trim_details)
                 query = dataclasses.replace(query, imdb_id=None)
             if details is not None:
-                hit = replace(hit, status=OK, tmdb_id=details.get("id"), score=1.0)
+                hit = replace(hit, status=OK, tmdb_id=details.get("id"), score=1.0, match=matching.by_id())
             else:
-                result = matching.match_movie(
-                    query, lambda text, year=None: client.search_movie(text, year, shrink=extract.trim_search),
-                    client.find_by_imdb,
-                    lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
-                hit = replace(hit, status=result.status, tmdb_id=result.tmdb_id, score=result.score,
-                              error=result.reason)
-                if result.status == OK:
-                    details = result.details or client.movie_details(result.tmdb_id, append,
-                                                                     shrink=extract.trim_details)
-                    if details is None:  # a stale or wrong tmdb_id in the record
-                        hit = replace(hit, status=NOT_FOUND, error=f"TMDB has no movie {result.tmdb_id}")
-                else:
-                    hit = replace(hit, review=_review(query, result))
+                hit, details = self._match(client, hit, query, append)
             if details is not None:
                 hit = replace(hit, details=extract.trim_details(details))  # idempotent; any client trims it
         except TmdbAuthError:
@@ -203,6 +191,44 @@ class MovieLookup:
         hit = replace(hit, updated_at=now_iso())
         progress.add(done=1, failed=int(hit.status == FAILED))
         return hit
+
+    def _match(self, client: TmdbClient, hit: Lookup, query: matching.MovieQuery,
+               append: tuple[str, ...]) -> tuple[Lookup, dict | None]:
+        """The movie's match and its details body (None when there is no film to enrich from)."""
+        replace = dataclasses.replace
+        result = matching.match_movie(
+            query, lambda text, year=None: client.search_movie(text, year, shrink=extract.trim_search),
+            client.find_by_imdb, lambda tmdb_id: client.movie_details(tmdb_id, append, shrink=extract.trim_details))
+        hit = replace(hit, status=result.status, tmdb_id=result.tmdb_id, score=result.score, error=result.reason,
+                      match=result.match)
+        if result.status != OK:
+            return replace(hit, review=_review(query, result)), None
+        details = result.details or client.movie_details(result.tmdb_id, append, shrink=extract.trim_details)
+        if details is not None:
+            return hit, details
+        if hit.pinned:  # a pin is the user's word: never replaced silently, but put before them again
+            return replace(hit, status=REMOVED, match=None,
+                           error=f"TMDB no longer has movie {result.tmdb_id} (pinned {hit.pinned}): pin another"), None
+        if query.matched_id != result.tmdb_id:  # a stale or wrong tmdb_id the user wrote into the record
+            return replace(hit, status=NOT_FOUND, match=None, error=f"TMDB has no movie {result.tmdb_id}"), None
+        return self._find_again(client, hit, query, append)
+
+    def _find_again(self, client: TmdbClient, hit: Lookup, query: matching.MovieQuery,
+                    append: tuple[str, ...]) -> tuple[Lookup, dict | None]:
+        """A film matched earlier that TMDB no longer has (deleted, or merged into another id): looked for as a new
+        record would be, by its IMDb id (the record's, else the one TMDB gave it), then its title and year. Found,
+        it is the film's new identity (`previous_tmdb_id`); else the movie is `removed` and keeps its data."""
+        gone = query.matched_id
+        again = dataclasses.replace(query, tmdb_id=None, imdb_id=query.imdb_id or query.matched_imdb_id,
+                                    matched_id=None, matched_imdb_id=None)
+        found, details = self._match(client, dataclasses.replace(hit, pinned=None), again, append)
+        if found.status == OK and found.tmdb_id != gone:
+            _LOGGER.info("%s: TMDB no longer has movie %s; found again as %s", hit.key, gone, found.tmdb_id)
+            return dataclasses.replace(found, pinned=hit.pinned, previous_tmdb_id=gone), details
+        why = "not found again by IMDb id nor title and year" if found.status != FAILED else f"({found.error})"
+        return dataclasses.replace(hit, status=REMOVED if found.status != FAILED else FAILED, tmdb_id=gone,
+                                   score=None, match=None, review=found.review,
+                                   error=f"TMDB no longer has movie {gone}; {why}"), None
 
 
 def _query(key: str, record: Any, roles: fields.Roles, pin: str | None,

@@ -46,6 +46,22 @@ class MatchResult:
     # For ambiguous and not_found: the best candidates, for a person to choose from (the review list).
     candidates: tuple[ReviewCandidate, ...] = ()
     searches: tuple[str, ...] = ()
+    # For ok: why this film (`explain`), which the matched outcome keeps as its `match`.
+    match: dict | None = None
+
+
+def explain(score: scoring.Score, runner_up: _Candidate | None = None) -> dict:
+    """A match's explanation, as the matched outcome stores it: {"score", "signals": {name: factor or None},
+    "runner_up": {"id", "title", "score"} or None}, from the same `scoring.Score` the review list explains a
+    rejection with."""
+    second = None if runner_up is None else {"id": runner_up.tmdb_id, "title": runner_up.title,
+                                             "score": round(runner_up.evidence, 4)}
+    return {"score": round(score.value, 4), "signals": score.signals(), "runner_up": second}
+
+
+def by_id() -> dict:
+    """The explanation of a film found by its id (the record's, a pin's, an earlier match's)."""
+    return explain(scoring.ID_AGREES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,12 +261,12 @@ def match_movie(
     `search(query)` searches by title; `search(query, year)` filters by release year (used only when the
     first search filled a whole page without a usable candidate)."""
     if q.tmdb_id is not None:
-        return MatchResult(STATUS_OK, q.tmdb_id, scoring.ID_AGREES.value, None, None, 0)
+        return MatchResult(STATUS_OK, q.tmdb_id, scoring.ID_AGREES.value, None, None, 0, match=by_id())
     api = _CountingApi(search, find_by_imdb, details)
     if q.imdb_id is not None:
         found = _single_movie_id(api.find_by_imdb(q.imdb_id))
         if found is not None:
-            return MatchResult(STATUS_OK, found, scoring.ID_AGREES.value, None, None, api.requests)
+            return MatchResult(STATUS_OK, found, scoring.ID_AGREES.value, None, None, api.requests, match=by_id())
     return _match_by_search(q, api)
 
 
@@ -343,7 +359,7 @@ def _match_by_search(q: MovieQuery, api: _CountingApi) -> MatchResult:
         plausible = _check_directors(q, plausible, api)
         if not plausible:
             return _not_found("every plausible candidate is gone from TMDB (details 404)", api, searches)
-    return _decide(q, _ranked(plausible), api, searches)
+    return _decide(q, _ranked(plausible), api, searches, candidates)
 
 
 REVIEW_CANDIDATES = 3
@@ -378,7 +394,10 @@ def _check_directors(q: MovieQuery, plausible: list[_Candidate], api: _CountingA
     return [c for c in plausible if c.tmdb_id not in gone]
 
 
-def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches: _Searches) -> MatchResult:
+def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches: _Searches,
+            candidates: list[_Candidate] = ()) -> MatchResult:
+    """The winner of the plausible candidates `ranked`, if it scores enough and alone; `candidates`: every one
+    scored, of which the best other is the winner's runner-up."""
     winner = ranked[0]
     if winner.evidence < MIN_SCORE:
         review = [c.for_review(f"scored {c.evidence:.2f}, below {MIN_SCORE:.2f}{c.score.why()}")
@@ -390,8 +409,10 @@ def _decide(q: MovieQuery, ranked: list[_Candidate], api: _CountingApi, searches
         review = [c.for_review(_why_tied(q, c, tied)) for c in tied[:REVIEW_CANDIDATES]]
         return MatchResult(STATUS_AMBIGUOUS, None, None, _tie_reason(tied), None, api.requests, tuple(review),
                            tuple(searches.labels))
+    others = [c for c in candidates or ranked if c is not winner and c.tmdb_id != winner.tmdb_id]
+    runner_up = max(others, key=lambda c: c.rank, default=None)
     return MatchResult(STATUS_OK, winner.tmdb_id, round(winner.evidence, 4), None, winner.details, api.requests,
-                       (), tuple(searches.labels))
+                       (), tuple(searches.labels), explain(winner.score, runner_up))
 
 
 def _why_tied(q: MovieQuery, candidate: _Candidate, tied: list[_Candidate]) -> str:

@@ -4,7 +4,7 @@ top-level fields for the JSON file."""
 from typing import Any, Iterable
 
 from movie_enrichment.io.sink import LOOKED_UP
-from movie_enrichment.model import FAILED, INVALID, OK, EnrichedPart
+from movie_enrichment.model import FAILED, INVALID, OK, REMOVED, EnrichedPart
 
 
 def part_patch(key: str, part: EnrichedPart) -> tuple[str, dict]:
@@ -12,7 +12,8 @@ def part_patch(key: str, part: EnrichedPart) -> tuple[str, dict]:
 
     A transient failure never erases an earlier success: the patch is empty, the old data and status stay, and
     the failure is still reported. A definite not_found or ambiguous answer clears the old block, which was
-    then wrong. An invalid record gets its outcome only. Stores that write per lookup batch apply these patches
+    then wrong. An invalid record gets its outcome only, and so does a film TMDB removed (`removed`): its last
+    TMDB data stays. Stores that write per lookup batch apply these patches
     as they come, with no grouping of a movie's parts.
     """
     prior = part.prior if isinstance(part.prior, dict) else {}
@@ -21,7 +22,7 @@ def part_patch(key: str, part: EnrichedPart) -> tuple[str, dict]:
     if status == FAILED and previous.get("status") == OK:
         return key, {}
     patch: dict[str, Any] = {}
-    if status != INVALID:
+    if status not in (INVALID, REMOVED):
         patch[part.field] = part.value
     patch[f"enrichment.{part.enricher}"] = part.outcome
     return key, patch

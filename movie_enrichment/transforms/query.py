@@ -45,6 +45,10 @@ class MovieQuery:
     tmdb_id: int | None
     imdb_id: str | None
     original_title: str | None = None
+    # The film an earlier run matched (the record's own `tmdb` block), when `tmdb_id` is that film's and not an
+    # id the user gave: gone from TMDB, it is looked for again (its IMDb id, then title and year).
+    matched_id: int | None = None
+    matched_imdb_id: str | None = None
 
 
 # --- Records -> MovieQuery ------------------------------------------------------------------
@@ -61,7 +65,8 @@ def query_from_record(key: str, record: object, roles: fields.Roles = fields.DEF
         raise InvalidRecord(f"record is not an object (got {type(record).__name__})")
     year = roles.value(fields.YEAR, record)[1]
     directors = roles.value(fields.DIRECTORS, record)[1] or ()
-    tmdb_id = roles.value(fields.TMDB_ID, record)[1] or _previous_id(record)
+    own_id = roles.value(fields.TMDB_ID, record)[1]
+    tmdb_id = own_id or _previous_id(record)
     imdb_id = roles.value(fields.IMDB_ID, record)[1]
     try:
         raw = _raw_title(key, record, roles)
@@ -79,6 +84,8 @@ def query_from_record(key: str, record: object, roles: fields.Roles = fields.DEF
         tmdb_id=tmdb_id,
         imdb_id=imdb_id,
         original_title=original if original and normalize_title(original) != normalize_title(title) else None,
+        matched_id=tmdb_id if own_id is None else None,
+        matched_imdb_id=_previous_imdb_id(record) if own_id is None and tmdb_id is not None else None,
     )
 
 
@@ -147,6 +154,12 @@ def _previous_id(record: dict) -> int | None:
     """The TMDB id an earlier run matched (our own `tmdb` block)."""
     previous = record.get("tmdb")
     return positive_int(previous.get("id")) if isinstance(previous, dict) else None
+
+
+def _previous_imdb_id(record: dict) -> str | None:
+    """The IMDb id TMDB gave the film an earlier run matched."""
+    previous = record.get("tmdb")
+    return fields.parse_imdb_id(previous.get("imdb_id")) if isinstance(previous, dict) else None
 
 
 def positive_int(value: object) -> int | None:

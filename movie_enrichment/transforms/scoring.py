@@ -76,6 +76,12 @@ class Score:
         parts = [term.why for term in self._counted() if term.why]
         return f" ({', '.join(parts)})" if parts else ""
 
+    def signals(self) -> dict[str, float | None]:
+        """Each signal of the table by name (`original_title` for "original title") and the factor it gave, None
+        for a signal the record or TMDB could not give: what a matched outcome's `match.signals` says."""
+        given = {term.signal: round(term.factor, 4) for term in self.terms if not term.unknown}
+        return {name.replace(" ", "_"): given.get(name) for name in SIGNAL_NAMES}
+
     def unknowns(self) -> list[str]:
         """What the signals lacked: 'year', 'director', 'director on TMDB'."""
         return [term.unknown for term in self.terms if term.unknown]
@@ -162,6 +168,7 @@ DIRECTOR = DirectorSignal()
 TITLE = TitleSignal()
 ORIGINAL_TITLE = TitleSignal("original title", original=True)
 SIGNALS = (YEAR, DIRECTOR, TITLE, ORIGINAL_TITLE)
+SIGNAL_NAMES = ("title", "original title", "year", "director", "id")  # the order of `Score.signals`
 POPULARITY = PopularitySignal()
 ID_AGREES = Score((Term("id", "id", 1.0),), 1.0)
 

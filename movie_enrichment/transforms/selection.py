@@ -13,7 +13,7 @@ from apache_beam.metrics import Metrics
 
 from movie_enrichment.io import progress
 from movie_enrichment.io.sink import default_digest
-from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK, Lookup
+from movie_enrichment.model import AMBIGUOUS, ENRICHERS, FAILED, NAMESPACE, NOT_FOUND, OK, REMOVED, Lookup
 from movie_enrichment.transforms import fields
 from movie_enrichment.transforms.naming import Naming, find_named
 
@@ -38,6 +38,38 @@ def checkpoint_answers(hit: Lookup | None, record: Any, needed: tuple[str, ...])
     return hit is not None and hit.fingerprint == fingerprint(record) and set(needed) <= set(hit.enrichers)
 
 
+# Refresh by the film's age (`--reprocess stale` without `--stale_after`), as Radarr does: (released within, redo
+# after), the first row that holds; a film not released yet counts as new. The README's table says the same.
+DAY = datetime.timedelta(days=1)
+AGE_POLICY = ((90 * DAY, 7 * DAY), (730 * DAY, 30 * DAY), (None, 180 * DAY))
+UNDATED_PERIOD = 30 * DAY  # a film with no release date nor year: between new and old
+
+
+def refresh_period(released: datetime.date | None, today: datetime.date) -> datetime.timedelta:
+    """How long an outcome of a film released on `released` stays fresh (`AGE_POLICY`)."""
+    if released is None:
+        return UNDATED_PERIOD
+    age = today - released
+    return next(period for within, period in AGE_POLICY if within is None or age <= within)
+
+
+def release_date(record: dict) -> datetime.date | None:
+    """The film's release date: TMDB's (the record's `tmdb` block), else the last day of the record's year."""
+    tmdb = record.get("tmdb") if isinstance(record.get("tmdb"), dict) else {}
+    text = tmdb.get("release_date")
+    if isinstance(text, str):
+        try:
+            return datetime.date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    year = fields.DEFAULT_ROLES.value(fields.YEAR, record)[1]
+    return datetime.date(year, 12, 31) if isinstance(year, int) and 1800 < year < 3000 else None
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def parse_time(value: Any) -> datetime.datetime | None:
     if not isinstance(value, str):
         return None
@@ -55,7 +87,9 @@ class Selector:
     Args:
         enrichers: the requested enrichers (`--enrich`).
         mode: one of REPROCESS_MODES (`--reprocess`).
-        stale_before: with mode `stale`, outcomes older than this are redone.
+        stale_before: with mode `stale`, outcomes older than this are redone; None: by the film's age
+            (`AGE_POLICY`).
+        now: the time the age policy measures from (tests inject it).
         titles: with `--titles`, only these names (or record titles) are considered.
         changed_ids: with mode `changed`, the TMDB ids that TMDB lists as edited since the oldest enrichment:
             the movies enriched (`ok`) with one of these ids are redone.
@@ -82,13 +116,21 @@ class Selector:
     # movie enriched with others (`--language`, ...) is derived again, from the cached answers.
     derived_with: dict[str, Any] = dataclasses.field(default_factory=dict)
     naming: Naming | None = None
+    now: datetime.datetime = dataclasses.field(default_factory=_utc_now)
+
+    def stale_cutoff(self) -> datetime.datetime | None:
+        """With mode `stale`, the time before which an outcome may be due (`stale_before`, else now less the
+        shortest period of the age policy): what a database store selects in SQL, a superset."""
+        if self.mode != "stale" or self.stale_before is not None:
+            return self.stale_before
+        return self.now - min(period for _, period in AGE_POLICY)
 
     @functools.cached_property
     def roles(self) -> fields.Roles:
         """The roles that do not depend on the data: the overrides, and every field named like a role."""
         return fields.input_roles(self.field_overrides)
 
-    def _wanted(self, outcome: Any) -> bool:
+    def _wanted(self, outcome: Any, record: dict) -> bool:
         status = outcome.get("status") if isinstance(outcome, dict) else None
         if self.mode == "all":
             return True
@@ -98,15 +140,19 @@ class Selector:
         if self.mode == "failed":
             return status == FAILED
         if self.mode == "not_found":
-            return status in (NOT_FOUND, AMBIGUOUS)
+            return status in (NOT_FOUND, AMBIGUOUS, REMOVED)
         if self.mode == "changed":
             return False  # decided in needed(), from the record's TMDB id
         if self.mode == "stale":
-            # What one scheduled entry needs to keep a catalogue healthy: the new movies, the failed ones
-            # (however recent), and every outcome older than --stale_after days.
+            # What one scheduled entry needs to keep a catalogue healthy: the new movies, the failed and removed
+            # ones (however recent), and every outcome older than --stale_after days, else than its film's age
+            # allows (AGE_POLICY).
             when = parse_time(outcome.get("updated_at")) if isinstance(outcome, dict) else None
-            return (status is None or status == FAILED or when is None
-                    or (self.stale_before is not None and when < self.stale_before))
+            if status is None or status in (FAILED, REMOVED) or when is None:
+                return True
+            if self.stale_before is not None:
+                return when < self.stale_before
+            return when < self.now - refresh_period(release_date(record), self.now.date())
         raise ValueError(f"unknown reprocess mode: {self.mode}")
 
     def needed(self, key: str, record: Any) -> tuple[str, ...]:
@@ -122,7 +168,7 @@ class Selector:
                 return ()
             return tuple(e for e in self.enrichers if isinstance(done.get(e), dict) and done[e].get("status") == OK)
         return tuple(e for e in self.enrichers
-                     if redo or self._wanted(done.get(e)) or self._derived_otherwise(e, done.get(e)))
+                     if redo or self._wanted(done.get(e), record) or self._derived_otherwise(e, done.get(e)))
 
     def _derived_otherwise(self, enricher: str, outcome: Any) -> bool:
         """Whether this enricher's block was derived with other options than this run's (its outcome's
