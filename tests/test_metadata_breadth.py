@@ -254,3 +254,11 @@ def test_a_bad_code_is_a_one_line_usage_error(server, tmp_path, option, value):
     done = run_cli(["--input", database, "--tmdb_base_url", server.url, option, value], tmp_path)
     assert done.returncode == 2 and option in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert database.read_bytes() == before
+
+
+def test_launch_takes_the_lists_as_lists(tmp_path):
+    from movie_enrichment import api
+    argv = api._argv("movies.json", {"language": ["de-DE", "en-US"], "certification_countries": ("DE", "US"),
+                                     "image_languages": ["de", None, "en"]}, str(tmp_path))
+    assert argv == ["--input", "movies.json", "--language", "de-DE,en-US", "--certification_countries", "DE,US",
+                    "--image_languages", "de,null,en"]
