@@ -117,14 +117,15 @@ class EnrichmentOptions(PipelineOptions):
                           help="which movies get requests. missing (default): never enriched, and failed. "
                           "failed: failed only (network, 5xx, 429 past the retries). not_found: the movies TMDB "
                           "has no match for AND the ambiguous ones (several films fit equally; see "
-                          "<output>.review.jsonl). stale: never enriched, failed (however recent), and every "
-                          "outcome older than --stale_after days (ok, not found, ambiguous): the one mode a "
-                          "schedule needs. changed: the enriched movies that TMDB lists as edited since their "
+                          "<output>.review.jsonl). stale: never enriched, failed or removed (however recent), and "
+                          "every outcome older than the film's age allows (7 days while new, 30 within 2 years, "
+                          "180 older; see the README) or than --stale_after days: the one mode a schedule needs. "
+                          "changed: the enriched movies that TMDB lists as edited since their "
                           "enrichment. all: every movie. A movie whose title, year or ids you corrected is "
                           "looked up again in every mode")
         work.add_argument("--stale_after", type=_positive(float), default=None, metavar="DAYS",
                           help="with --reprocess stale (and only with it): redo outcomes older than this many "
-                          "days")
+                          "days, whatever the film's age")
         work.add_argument("--titles", help="a file of keys (or titles), one per line: only these are considered")
         work.add_argument("--pins", help="a file of KEY,TMDB_ID or KEY,IMDB_ID lines: each movie is matched to that "
                           "film, at one request, and never re-matched (see <output>.review.jsonl)")
