@@ -18,6 +18,9 @@ from movie_enrichment.transforms.naming import Naming, find_named
 from movie_enrichment.transforms.selection import fingerprint
 
 _LOGGER = logging.getLogger(__name__)
+# What changed identity in a run, for the report (string sets): "key<TAB>from<TAB>to" per film found again under a
+# new id, and the key of each film TMDB removed.
+REIDENTIFIED_METRIC, REMOVED_METRIC = "reidentified", "removed"
 
 
 def match_digest(key: str, record: Any, roles: fields.Roles = fields.DEFAULT_ROLES) -> str:
@@ -75,6 +78,8 @@ class LookupTmdbFn(ClientDoFn):
                           for s in STATUSES}
         self._resumed = Metrics.counter(NAMESPACE, "resumed")
         self._resumed_failed = Metrics.counter(NAMESPACE, "resumed_failed")
+        self._reidentified = Metrics.string_set(NAMESPACE, REIDENTIFIED_METRIC)
+        self._removed = Metrics.string_set(NAMESPACE, REMOVED_METRIC)
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -98,6 +103,10 @@ class LookupTmdbFn(ClientDoFn):
             self._store.write_batch(hits)
         for hit in hits:
             self._outcomes[hit.status].inc()
+            if hit.previous_tmdb_id is not None:
+                self._reidentified.add(f"{hit.key}\t{hit.previous_tmdb_id}\t{hit.tmdb_id}")
+            elif hit.status == REMOVED:
+                self._removed.add(hit.key)
             yield hit.key, hit
         yield from ((hit.key, hit) for hit in resumed)
 
