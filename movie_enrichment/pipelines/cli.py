@@ -142,7 +142,8 @@ def _command(argv: list[str], stdout: TextIO, resolved: list | None = None) -> i
         return EXIT_OK
     summary = launch.run(config, options, quiet_stderr=quiet)
     print(summary.table(), file=stdout)
-    for warning in (summary.duplicates_warning(), summary.naming_warning, summary.titles_warning):
+    for warning in (summary.duplicates_warning(), summary.naming_warning, summary.titles_warning,
+                    summary.images_cap_warning()):
         if warning:
             print(f"movie-enrich: {warning}", file=sys.stderr)
     if summary.exit_status != EXIT_OK:

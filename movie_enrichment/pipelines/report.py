@@ -17,6 +17,10 @@ from movie_enrichment.model import INVALID, STATUSES
 STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
 
+IMAGE_FIGURES = ("images_downloaded", "images_skipped", "images_failed", "images_over_cap", "images_bytes",
+                 "images_pruned", "images_pruned_bytes")
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 movie`, `2 movies`, `0 movies`: the count with its noun agreeing."""
     return f"{count} {word if count == 1 else many or word + 's'}"
@@ -233,6 +237,9 @@ class RunSummary:
             "cache_hits": c.get("cache_hits", 0),
             "requests_per_second": round(c.get("requests", 0) / self.elapsed, 2) if self.elapsed else None,
             "movies_per_second": round(looked_up / self.elapsed, 2) if self.elapsed else None,
+            # --download_images: images stored, already there, failed, over --images_max_gb, bytes; pruned.
+            **({name: c.get(name, 0) for name in IMAGE_FIGURES} if any(name in c for name in IMAGE_FIGURES)
+               else {}),
             # A database store's reads and writes: the rows the selection read, the rows changed.
             **{name: c[name] for name in ("rows_read", "rows_written", "write_transactions") if name in c},
             "duplicate_keys": {"count": c.get(database.DUPLICATE_KEYS_METRIC, 0),
@@ -250,6 +257,14 @@ class RunSummary:
         if not self.counters.get(database.DUPLICATE_KEYS_METRIC):
             return None
         return self.input if self.input and self.input != self.output else self.backup
+
+    def images_cap_warning(self) -> str | None:
+        """One line for standard error when `--images_max_gb` stopped downloads; None otherwise."""
+        over = self.counters.get("images_over_cap", 0)
+        if not over:
+            return None
+        return (f"warning: {plural(over, 'image')} not downloaded: the images folder reached the --images_max_gb "
+                "cap; those records keep their links only (raise the cap, or --prune_images, and run again)")
 
     def duplicates_warning(self) -> str | None:
         """One line for standard error when the input held a key more than once; None otherwise."""
@@ -275,6 +290,10 @@ class RunSummary:
             f"elapsed {self.elapsed:.1f} s, {d['requests_per_second'] or 0:.1f} requests/s, "
             f"{d['movies_per_second'] or 0:.1f} movies/s",
         ]
+        if "images_downloaded" in d:
+            rows.append(f"images downloaded {d['images_downloaded']} ({d['images_bytes'] / 1e6:.1f} MB), already "
+                        f"there {d['images_skipped']}, failed {d['images_failed']}, over the cap "
+                        f"{d['images_over_cap']}" + (f", pruned {d['images_pruned']}" if d["images_pruned"] else ""))
         others = d["other_writers"]
         if others["saves_merged"]:
             rows.append(f"another program saved the database during the run: {others['results_merged']} results "

@@ -280,6 +280,8 @@ def _referenced(element: tuple[str, dict]) -> Iterable[str]:
 
 def _prune(_written: Any, root: str, referenced: list[str]) -> dict:
     removed, freed = ImageStore(root).prune(referenced)
+    Metrics.counter(NAMESPACE, "images_pruned").inc(removed)
+    Metrics.counter(NAMESPACE, "images_pruned_bytes").inc(freed)
     return {"images_pruned": removed, "images_pruned_bytes": freed}
 
 

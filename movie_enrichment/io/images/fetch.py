@@ -61,6 +61,8 @@ class ImageFetcher:
                 last = f"cut off mid-download ({type(error).__name__})"
                 continue
             except urllib3.exceptions.HTTPError as error:  # connection, timeout: urllib3's retries are spent
+                if isinstance(getattr(error, "reason", None), urllib3.exceptions.ProtocolError):
+                    raise FetchError(f"cut off mid-download, {self._attempts} times: {_reason(error)}") from None
                 raise FetchError(f"{type(error).__name__}: {_reason(error)}") from None
             if response.status >= 400:
                 raise FetchError(f"HTTP {response.status}")
@@ -76,5 +78,6 @@ class ImageFetcher:
 
 
 def _reason(error: Exception) -> str:
-    reason = getattr(error, "reason", None)
-    return " ".join(str(reason or error).split())[:200]
+    reason = getattr(error, "reason", None) or error
+    text = reason.args[0] if reason.args and isinstance(reason.args[0], str) else str(reason)
+    return " ".join(text.split())[:200]
