@@ -154,3 +154,20 @@ def test_a_shipped_lookup_fn_made_before_setup_holds_no_event():
     copy = loads(dumps(fn))
     copy.setup()
     copy.teardown()
+
+
+def test_the_image_download_and_prune_steps_ship_too(tmp_path):
+    from movie_enrichment.transforms.download import DownloadImagesFn, DownloadSettings
+    p = beam.Pipeline()
+    build_pipeline(p, _config(tmp_path, download=DownloadSettings(root=str(tmp_path / "img")), prune_images=True),
+                   client_factory=FakeClient)
+    built = _Functions()
+    p.visit(built)
+    labels = [label for label, _ in built.functions]
+    assert any(label.endswith("FetchImages") for label in labels) and any("PruneImages" in lb for lb in labels)
+    for label, function in built.functions:
+        assert type(loads(dumps(function))) is type(function), label
+    assert [found for label, transform in built.transforms
+            for found in _unshippable(vars(transform), label, set())] == []
+    [fetch] = [f for _, f in built.functions if isinstance(f, DownloadImagesFn)]
+    assert loads(dumps(fetch))._downloads is None  # the connections and the pool exist only after setup
