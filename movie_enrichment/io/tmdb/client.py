@@ -21,11 +21,9 @@ from movie_enrichment.io.tmdb.transport import USER_AGENT, LimitedRetry, pool_ma
 
 _LOGGER = logging.getLogger(__name__)
 
-# What the details call appends: every part either enricher reads, whichever enrichers a run has, so that one
-# request feeds them all and one cached body serves any later run (metadata only, images only, or both). TMDB
-# takes up to 20 parts; it is sent without `language` nor `include_image_language`, so that it holds every
-# translation and the images of every language: the run's language chain, certification countries and image
-# order pick from it (transforms/extract.py), and changing them re-derives the fields from the cached body.
+# What the details call appends (TMDB takes up to 20 parts), whatever the enrichers: one request feeds both, and,
+# sent without `language` nor `include_image_language`, it holds every translation and image language, so one
+# cached body serves any later run, whatever its enrichers, language chain, countries or image order.
 DETAILS_PARTS = ("credits", "external_ids", "images", "keywords", "release_dates", "translations", "videos")
 APPEND_FOR = {"metadata": DETAILS_PARTS, "images": DETAILS_PARTS}
 CHANGES_WINDOW_DAYS = 14  # /movie/changes answers at most 14 days at once
@@ -371,8 +369,7 @@ class TmdbClient:
 
     def movie_details(self, tmdb_id: int, append: tuple[str, ...] = (),
                       shrink: Callable[[dict], dict] | None = None) -> dict | None:
-        """The details body with the `append` parts, in TMDB's default language (its texts in every language
-        come in the `translations` part)."""
+        """The details body with the `append` parts, in TMDB's default language (the others: `translations`)."""
         return self.get(f"/movie/{int(tmdb_id)}", _details_params(append), shrink, localized=False)
 
     def movie_details_by_imdb(self, imdb_id: str, append: tuple[str, ...] = (),
@@ -383,16 +380,14 @@ class TmdbClient:
         params = _details_params(append)
         body = self.get(f"/movie/{imdb_id}", params, shrink, localized=False)
         if body and isinstance(body.get("id"), int) and self._cache is not None:
-            # The next run asks by the TMDB id the record now has (with another language chain, say): the same
-            # body answers it, at no request.
+            # The next run asks by the TMDB id the record now has (another language chain, say): this answers it.
             key = self._cache_key(f"/movie/{body['id']}", self._query(params, False), shrink)
             self._cache.put(key, 200, orjson.dumps(body))
         return body
 
 
 def _details_params(append: tuple[str, ...]) -> dict[str, Any]:
-    """`append_to_response`, each part once (the enrichers' lists overlap). No `include_image_language`: without
-    it and without `language`, TMDB appends the images of every language."""
+    """`append_to_response`, each part once; without `include_image_language`, TMDB sends every image language."""
     parts = tuple(dict.fromkeys(append))
     return {"append_to_response": ",".join(parts)} if parts else {}
 
