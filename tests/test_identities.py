@@ -109,3 +109,72 @@ def test_stale_after_still_sets_one_period_and_removed_failed_are_always_due():
     assert by_age.needed("k", movie("1960-06-16", 1, REMOVED)) and by_age.needed("k", movie(None, 0, "failed"))
     assert by_age.stale_cutoff() == NOW - datetime.timedelta(days=7)
     assert not Selector(enrichers=("metadata",), mode="missing").needed("k", movie(None, 0, REMOVED))
+
+
+def report_of(db) -> dict:
+    return json.loads((db.parent / (db.name + ".report.json")).read_text())
+
+
+@pytest.mark.slow
+def test_the_report_names_what_changed_identity(tmdb_server, tmp_path, sample_db, cli):
+    # An array file: its records are named by title and year, and the report names them so, never by #N.
+    records = load(sample_db)
+    db = tmp_path / "films.json"
+    db.write_bytes(orjson.dumps([records[key] for key in TITLES], option=orjson.OPT_INDENT_2))
+    assert cli(args(tmdb_server, db)).returncode == 0
+    first = report_of(db)
+    assert (first["reidentified"], first["removed"], first["shared_matches"]) == ([], [], [])
+    before = load(db)
+    deleted, merged = before[0]["tmdb"]["id"], before[2]["tmdb"]["id"]
+    tmdb_server.remove_movie(deleted)
+    tmdb_server.remove_movie(merged, merged_into=MERGED_ID)
+
+    done = cli(args(tmdb_server, db, "--reprocess", "all"))
+    assert done.returncode == 0, done.stderr
+    report = report_of(db)
+    assert report["removed"] == ["Psycho (1960)"]
+    assert report["reidentified"] == [{"key": "Ocean's Eleven (2001)", "from": merged, "to": MERGED_ID}]
+    assert "removed from TMDB 1" in done.stdout and "Psycho (1960)" in done.stdout
+    assert f"Ocean's Eleven (2001) ({merged} -> {MERGED_ID})" in done.stdout
+    assert "films TMDB removed" in done.stdout
+    assert set(review(db)) == {"Psycho (1960)"}
+
+
+@pytest.mark.slow
+def test_two_records_of_one_film_are_reported_over_the_whole_database(tmdb_server, tmp_path, sample_db, cli):
+    records = load(sample_db)
+    db = tmp_path / "films.json"
+    films = {key: records[key] for key in ("Heat", "Scarface", "Psycho")}
+    films["Heat [1995]"] = dict(records["Heat"])
+    db.write_bytes(orjson.dumps(films, option=orjson.OPT_INDENT_2))
+    done = cli(args(tmdb_server, db))
+    assert done.returncode == 0, done.stderr
+    enriched = load(db)
+    heat = enriched["Heat"]["tmdb"]["id"]
+    assert enriched["Heat [1995]"]["tmdb"]["id"] == heat, "both matched: nothing is merged"
+    assert report_of(db)["shared_matches"] == [{"tmdb_id": heat, "keys": ["Heat", "Heat [1995]"]}]
+    listed = review(db)
+    assert {key for key, entry in listed.items() if entry["status"] == "shared"} == {"Heat", "Heat [1995]"}
+    assert listed["Heat"]["tmdb_id"] == heat and listed["Heat"]["keys"] == ["Heat", "Heat [1995]"]
+    assert "records matched to one film 1" in done.stdout
+
+    # A later run that looks up one new record only still finds the pair (over every record), and lists it once.
+    films = load(db)
+    films["Heat Lightning"] = records["Heat Lightning"]
+    db.write_bytes(orjson.dumps(films, option=orjson.OPT_INDENT_2))
+    done = cli(args(tmdb_server, db))
+    assert done.returncode == 0, done.stderr
+    assert report_of(db)["movies_looked_up"] == 1
+    assert report_of(db)["shared_matches"] == [{"tmdb_id": heat, "keys": ["Heat", "Heat [1995]"]}]
+    lines = (db.parent / (db.name + ".review.jsonl")).read_text().splitlines()
+    assert sorted(json.loads(line)["key"] for line in lines if '"shared"' in line) == ["Heat", "Heat [1995]"]
+
+    # Merged by the user (the duplicate deleted), the pair is gone from the report and the review list, though the
+    # run looks nothing up.
+    films = load(db)
+    del films["Heat [1995]"]
+    db.write_bytes(orjson.dumps(films, option=orjson.OPT_INDENT_2))
+    assert cli(args(tmdb_server, db)).returncode == 0
+    assert report_of(db)["movies_looked_up"] == 0
+    assert report_of(db)["shared_matches"] == []
+    assert not any(entry["status"] == "shared" for entry in review(db).values())

@@ -8,6 +8,10 @@ from apache_beam.io.filesystems import FileSystems
 from movie_enrichment.io import files, jsonlines
 from movie_enrichment.io.sink import spool
 
+# The status of a record matched to the film another record is matched to too (`transforms.shared`): found again
+# over the whole database each run, so the earlier list's such lines are never kept.
+SHARED = "shared"
+
 
 def encode_line(entry: dict) -> tuple[str, bytes]:
     """(key, the entry's JSON line): what is spooled, a few times smaller than the dict it stands for."""
@@ -20,9 +24,10 @@ def spool_dir_for(path: str) -> str:
 
 
 def _kept_lines(path: str, redone: set[str]) -> Iterator[tuple[str, bytes]]:
-    """The earlier list's lines of the movies not looked up again, one entry decoded at a time."""
+    """The earlier list's lines of the movies not looked up again, but for the shared matches (found again each
+    run), one entry decoded at a time."""
     for entry in jsonlines.iterate(path):
-        if isinstance(entry.get("key"), str) and entry["key"] not in redone:
+        if isinstance(entry.get("key"), str) and entry["key"] not in redone and entry.get("status") != SHARED:
             yield encode_line(entry)
 
 

@@ -13,6 +13,7 @@ from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.download import DownloadImages, PruneImages
 from movie_enrichment.transforms.enrich import EnrichMovies, digest_roles, match_digest
 from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
+from movie_enrichment.transforms.shared import SharedMatches
 
 READ_CHUNK = 1000
 
@@ -66,6 +67,9 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
     if config.download and config.prune_images and not in_database:
         enriched["patches"] | "PruneImages" >> PruneImages(config.download.root, records, written)
-    enriched["review"] | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
+    # Records matched to one film, over every record read (the whole file; a store's rows the selection read).
+    shared = records | "SharedMatches" >> SharedMatches(enriched["matched"], config.selector.naming)
+    entries = (enriched["review"], shared) | "ReviewEntries" >> beam.Flatten()
+    entries | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
     return {"records": records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}

@@ -19,7 +19,7 @@ from movie_enrichment.pipelines import dry_run, metrics, process, report, runner
 from movie_enrichment.pipelines.config import RunConfig, check_paths
 from movie_enrichment.pipelines.enrich_pipeline import build_pipeline
 from movie_enrichment.pipelines.errors import FatalError, exit_status_for, from_pipeline_error, usage
-from movie_enrichment.transforms import selection
+from movie_enrichment.transforms import lookup, selection, shared
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ def _run_locked(config: RunConfig, options: PipelineOptions, display: TextIO | N
         summary.records_named_by = config.selector.naming.describe()
         summary.naming_warning = config.selector.naming.warning()
     _check_titles_and_pins(config, result, summary)
+    _identities(result, summary)
     if replaces and not new_backups and not summary.unchanged:
         # The sink writes no backup identical to the newest one: the version it replaced is that file.
         summary.backup, summary.backup_reused = report.shown(max(before)), True
@@ -151,6 +152,15 @@ def _check_titles_and_pins(config: RunConfig, result, summary: report.RunSummary
         summary.pins_unmatched = len(selection.unmatched(config.selector.pins, found))
         pins_text = selection.unknown_pins_text(config.selector.pins, found)
     summary.titles_warning = selection.unmatched_warning(titles_text, pins_text)
+
+
+def _identities(result, summary: report.RunSummary) -> None:
+    """The report's `reidentified`, `removed` and `shared_matches`, from the lookup's and the shared matches'
+    string-set metrics, in key order."""
+    moved = (value.rsplit("\t", 2) for value in metrics.string_set(result, lookup.REIDENTIFIED_METRIC))
+    summary.reidentified = [{"key": key, "from": int(old), "to": int(new)} for key, old, new in sorted(moved)]
+    summary.removed = sorted(metrics.string_set(result, lookup.REMOVED_METRIC))
+    summary.shared_matches = shared.parse_metric(metrics.string_set(result, shared.SHARED_METRIC))
 
 
 def _check_key_once(config: RunConfig, options: PipelineOptions) -> tuple[RunConfig, int]:

@@ -192,6 +192,11 @@ class RunSummary:
     naming_warning: str | None = None
     # The version this run replaced was byte-identical to the newest backup, so `backup` is that earlier file.
     backup_reused: bool = False
+    # What changed identity (issue 25), by the records' names: films found again under a new id
+    # ({"key", "from", "to"}), films TMDB removed (keys), records matched to one film ({"tmdb_id", "keys"}).
+    reidentified: list[dict] = dataclasses.field(default_factory=list)
+    removed: list[str] = dataclasses.field(default_factory=list)
+    shared_matches: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
@@ -226,6 +231,7 @@ class RunSummary:
             "movies_failed": self.movies_failed,
             "titles_unmatched": self.titles_unmatched, "pins_unmatched": self.pins_unmatched,
             "records_named_by": self.records_named_by,
+            "reidentified": self.reidentified, "removed": self.removed, "shared_matches": self.shared_matches,
             "database_unchanged": self.unchanged,
             "exit_status": self.exit_status,
             "movies_resumed_from_checkpoints": c.get("resumed", 0),
@@ -311,11 +317,32 @@ class RunSummary:
                         f"ones are in {d['duplicate_keys']['earlier_records_in']})")
         if self.failures:
             rows.append(f"failures {self.failures}")
+        rows += self._identity_rows()
         if self.review:
-            rows.append(f"review   {self.review} (ambiguous and not found movies, with candidates to pin)")
+            what = ", ".join(["ambiguous and not found movies"] + ["films TMDB removed"] * bool(self.removed)
+                             + ["records matched to one film"] * bool(self.shared_matches))
+            rows.append(f"review   {self.review} ({what}, with candidates to pin)")
         if self.report:
             rows.append(f"report   {self.report}")
         return "\n".join(rows)
+
+
+    def _identity_rows(self) -> list[str]:
+        """The summary's lines of what changed identity, each only when there is something to say."""
+        rows = []
+        if self.reidentified:
+            rows.append(f"found again under a new TMDB id {len(self.reidentified)}: " + ", ".join(
+                f"{entry['key']} ({entry['from']} -> {entry['to']})" for entry in self.reidentified[:5])
+                + (", ..." if len(self.reidentified) > 5 else ""))
+        if self.removed:
+            rows.append(f"removed from TMDB {len(self.removed)} (their data kept; in the review list): "
+                        + ", ".join(self.removed[:5]) + (", ..." if len(self.removed) > 5 else ""))
+        if self.shared_matches:
+            rows.append(f"records matched to one film {len(self.shared_matches)} (merge or pin them; in the review "
+                        "list): " + "; ".join(f"{group['tmdb_id']}: {', '.join(group['keys'])}"
+                                              for group in self.shared_matches[:3])
+                        + ("; ..." if len(self.shared_matches) > 3 else ""))
+        return rows
 
 
 def _no_backup(unchanged: bool) -> str:

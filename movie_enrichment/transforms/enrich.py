@@ -13,6 +13,7 @@ from movie_enrichment.transforms.lookup import LookupTmdbFn, MovieLookup, digest
 from movie_enrichment.transforms.naming import Naming
 from movie_enrichment.transforms.patches import merge_parts, movie_patch, part_patch
 from movie_enrichment.transforms.selection import checkpoint_answers
+from movie_enrichment.transforms.shared import now_matched
 
 # Names other modules import from here.
 __all__ = ["EnrichMovies", "LookupTmdbFn", "MovieLookup", "digest_roles", "failure_line", "match_digest",
@@ -71,7 +72,8 @@ class EnrichMovies(beam.PTransform):
     Input: (key, (record, needed_enrichers)) for the selected movies, in any number of workers' hands: the
     checkpoint join groups them by key, which spreads them. Output: a dict with `patches`
     ((key, patch) for the sink), `failures` (one `Failure` per failed enrichment), `review` (one dict per movie
-    left ambiguous or not found) and `looked_up` (the key of every movie looked up).
+    left ambiguous or not found), `looked_up` (the key of every movie looked up) and `matched` ((key, (tmdb id or
+    None, name)) of every movie looked up, for `shared.SharedMatches`).
     """
 
     def __init__(self, settings: TmdbSettings, enrichers: tuple[str, ...], batch_size: int = 200,
@@ -128,6 +130,7 @@ class EnrichMovies(beam.PTransform):
                   | "ToReview" >> beam.Filter(lambda kv: kv[1].status in REVIEW_STATUSES)
                   | "ReviewLine" >> beam.MapTuple(review_line))
         looked_up = hits | "LookedUp" >> beam.Keys()
+        matched = hits | "Matched" >> beam.MapTuple(now_matched)
         if self._naming is not None and self._naming.parts:
             names = beam.pvalue.AsDict(selected | "Names" >> beam.FlatMap(_name, self._naming))
             review = review | "NameReview" >> beam.Map(
@@ -136,4 +139,7 @@ class EnrichMovies(beam.PTransform):
                 lambda failure, n: dataclasses.replace(failure, key=n.get(failure.key, failure.key)), names)
             # Its position too: the line an earlier run listed it under by position is replaced as well.
             looked_up = looked_up | "NameLookedUp" >> beam.FlatMap(lambda key, n: {key, n.get(key, key)}, names)
-        return {"patches": patches, "failures": failures, "review": review, "looked_up": looked_up}
+            matched = matched | "NameMatched" >> beam.Map(
+                lambda item, n: (item[0], (item[1][0], n.get(item[0], item[0]))), names)
+        return {"patches": patches, "failures": failures, "review": review, "looked_up": looked_up,
+                "matched": matched}

@@ -14,7 +14,7 @@ from movie_enrichment.io.tmdb import APPEND_FOR, TmdbAuthError, TmdbClient, Tmdb
 from movie_enrichment.model import FAILED, INVALID, NAMESPACE, NOT_FOUND, OK, REMOVED, STATUSES, Lookup, LookupRequest, now_iso
 from movie_enrichment.transforms import extract, fields, matching
 from movie_enrichment.transforms.client_fn import ClientDoFn
-from movie_enrichment.transforms.naming import Naming, find_named
+from movie_enrichment.transforms.naming import Naming, find_named, name_of
 from movie_enrichment.transforms.selection import fingerprint
 
 _LOGGER = logging.getLogger(__name__)
@@ -101,14 +101,24 @@ class LookupTmdbFn(ClientDoFn):
         stop.check()
         if self._store is not None and hits:
             self._store.write_batch(hits)
-        for hit in hits:
+        for request, hit in zip(todo, hits):
             self._outcomes[hit.status].inc()
-            if hit.previous_tmdb_id is not None:
-                self._reidentified.add(f"{hit.key}\t{hit.previous_tmdb_id}\t{hit.tmdb_id}")
-            elif hit.status == REMOVED:
-                self._removed.add(hit.key)
+            self._identity_changes(request, hit)
             yield hit.key, hit
-        yield from ((hit.key, hit) for hit in resumed)
+        for request, hit in zip((request for request in batch if request.resumed is not None), resumed):
+            self._identity_changes(request, hit)
+            yield hit.key, hit
+
+    def _identity_changes(self, request: LookupRequest, hit: Lookup) -> None:
+        """The report's `reidentified` and `removed`, under the record's name (`naming.name_of`), as the review
+        list names it."""
+        if hit.previous_tmdb_id is None and hit.status != REMOVED:
+            return
+        name = name_of(self._movie.naming, hit.key, request.record)
+        if hit.previous_tmdb_id is not None:
+            self._reidentified.add(f"{name}\t{hit.previous_tmdb_id}\t{hit.tmdb_id}")
+        else:
+            self._removed.add(name)
 
     def _reuse(self, request: LookupRequest) -> Lookup:
         """A lookup read back from the checkpoints of an interrupted run: no request. The record's context
@@ -154,7 +164,7 @@ class MovieLookup:
         self._input_roles = fields.input_roles(field_overrides)  # as the Selector reads them
         self._digest_roles = self._input_roles  # the digest the sink compares: the same roles
         self._pins = dict(pins or {})
-        self._naming = naming
+        self.naming = naming
 
     def prepare(self, request: LookupRequest, roles: fields.Roles) -> tuple[Lookup, matching.MovieQuery | None]:
         """The movie's outcome so far and its query; for an invalid record, its final outcome and None."""
@@ -164,7 +174,7 @@ class MovieLookup:
                      match_inputs=fields.match_inputs(record, self._input_roles),
                      looked_up=match_digest(key, record, self._digest_roles))
         try:
-            pin = find_named(self._pins, self._naming, key, record)[1]
+            pin = find_named(self._pins, self.naming, key, record)[1]
             query, pinned = _query(key, record, roles, pin, hit.match_inputs)
         except matching.InvalidRecord as error:
             return dataclasses.replace(hit, status=INVALID, error=str(error), updated_at=now_iso()), None
