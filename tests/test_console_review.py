@@ -14,6 +14,7 @@ from movie_enrichment.console import identify, review
 from movie_enrichment.console.app import create_app
 from movie_enrichment.console.runs import Console
 from movie_enrichment.io.tmdb import TmdbError, TmdbSettings
+from movie_enrichment.transforms import extract
 
 
 def _entry(i: int, status: str = "not_found", title: str | None = None) -> dict:
@@ -260,7 +261,7 @@ def test_review_posters_follow_the_image_host_of_the_consoles_tmdb(identify_db, 
     ("javascript:alert(1)//", "http://127.0.0.1:8000/3", "https://image.tmdb.org/t/p/"),
 ])
 def test_the_image_root_is_https_or_the_api_servers_own(base, api_root, root):
-    assert identify.image_root({"images": {"secure_base_url": base}}, api_root) == root
+    assert extract.image_root({"images": {"secure_base_url": base}}, api_root) == root
 
 
 def test_the_image_root_is_asked_again_a_minute_after_it_failed_then_kept():

@@ -17,7 +17,7 @@ from movie_enrichment.io import files
 from movie_enrichment.io.images import CorruptImage, FetchError, ImageFetcher, ImageStore, decode, relative_path
 from movie_enrichment.testing import images as served
 from movie_enrichment.testing.tmdb_server import TmdbServer
-from movie_enrichment.transforms.download import image_root
+from movie_enrichment.transforms.extract import image_root
 
 KEY = "test-api-key"
 COUNT = 6

@@ -12,7 +12,6 @@ import logging
 import re
 import threading
 import time
-import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from movie_enrichment import api
@@ -33,7 +32,6 @@ TIMEOUT_SECONDS = 5.0
 # After /configuration failed, the pages show the stored poster URLs for this long before asking again.
 IMAGE_ROOT_RETRY_SECONDS = 60.0
 _YEAR = re.compile(r"\d{4}")
-_HTTP_ROOT = re.compile(r"http://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/_-]*")
 _RESULT_KEEP = ("id", "title", "original_title", "release_date", "overview", "poster_path")
 
 
@@ -56,21 +54,6 @@ def check_query(params: Mapping[str, str]) -> tuple[str, int | None]:
     if year and not _YEAR.fullmatch(year):
         raise IdentifyError(f"year={year!r}: a year of four digits, or nothing")
     return title, int(year) if year else None
-
-
-def image_root(configuration: dict | None, api_root: str) -> str:
-    """The image root to show posters from: /configuration's `secure_base_url` when it is https (as the images
-    enricher takes it), or a plain http root on the API's own host and port (a local server, such as the bundled
-    one, serving its images itself: the console already talks to it); TMDB's own root otherwise."""
-    base = ((configuration or {}).get("images") or {}).get("secure_base_url")
-    if isinstance(base, str) and _HTTP_ROOT.fullmatch(base) and "/../" not in base and _origin(base) == _origin(api_root):
-        return base if base.endswith("/") else base + "/"
-    return extract.image_base(configuration)
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _shrink(body: dict) -> dict:
@@ -201,7 +184,7 @@ class TmdbAsker:
             _LOGGER.warning("No image root from TMDB's /configuration: %s", error)
             self._root_failed_at = self._clock()
             return None
-        self._root = image_root(configuration, client.settings.base_url)
+        self._root = extract.image_root(configuration, client.settings.base_url)
         return self._root
 
     def close(self) -> None:

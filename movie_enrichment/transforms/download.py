@@ -4,9 +4,7 @@ stored under DIR as TMDB names them, and its `images` block given each file's pa
 import concurrent.futures
 import dataclasses
 import logging
-import re
 import threading
-import urllib.parse
 from typing import Any, Callable, Iterable
 
 import apache_beam as beam
@@ -27,29 +25,12 @@ DEFAULT_CONCURRENCY = 20
 DOWNLOADED, SKIPPED, FAILED_IMAGES, OVER_CAP, BYTES = (
     "images_downloaded", "images_skipped", "images_failed", "images_over_cap", "images_bytes")
 COUNTERS = (DOWNLOADED, SKIPPED, FAILED_IMAGES, OVER_CAP, BYTES)
-_HTTP_ROOT = re.compile(r"http://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/_-]*")
 
 
 def download_option(kinds: Iterable[str]) -> dict[str, str]:
     """What `enrichment.images.options` holds for a block made with downloads: a movie enriched without them
     (or with other kinds) is selected again, and its images are stored."""
     return {"download_images": ",".join(kinds)}
-
-
-def image_root(configuration: dict | None, api_root: str) -> str:
-    """The host to download from: /configuration's `secure_base_url` when it is https (`extract.image_base`),
-    or a plain http root on the API's own host and port (a local server serving its images itself, such as the
-    bundled one); TMDB's own root otherwise."""
-    base = ((configuration or {}).get("images") or {}).get("secure_base_url")
-    if isinstance(base, str) and _HTTP_ROOT.fullmatch(base) and "/../" not in base \
-            and _origin(base) == _origin(api_root):
-        return base if base.endswith("/") else base + "/"
-    return extract.image_base(configuration)
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +162,7 @@ class DownloadImagesFn(ClientDoFn):
                     body = self._client.configuration()
                 finally:
                     self._report_requests()
-                return _Downloads(self._downloads_settings, image_root(body, self._settings.base_url),
+                return _Downloads(self._downloads_settings, extract.image_root(body, self._settings.base_url),
                                   self._sleep)
             self._downloads = self._shared.acquire(make, tag=repr((self._downloads_settings, self._settings.base_url)))
         return self._downloads

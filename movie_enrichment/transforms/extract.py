@@ -1,6 +1,7 @@
 """Pure functions that turn TMDB response bodies into the output's `tmdb` and `images` blocks."""
 
 import re
+import urllib.parse
 from typing import Any
 
 CAST_LIMIT = 10
@@ -191,6 +192,25 @@ def image_base(configuration: dict | None) -> str:
                                               base) and "/../" not in base:
         return base if base.endswith("/") else base + "/"
     return DEFAULT_IMAGE_BASE
+
+
+_HTTP_ROOT = re.compile(r"http://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/_-]*")
+
+
+def image_root(configuration: dict | None, api_root: str) -> str:
+    """The image host a process that talks to `api_root` fetches from (the downloads, the console's posters):
+    /configuration's `secure_base_url` when it is https (`image_base`), or a plain http root on the API's own host
+    and port (a local server serving its images itself, such as the bundled one); TMDB's own root otherwise."""
+    base = ((configuration or {}).get("images") or {}).get("secure_base_url")
+    if isinstance(base, str) and _HTTP_ROOT.fullmatch(base) and "/../" not in base \
+            and _origin(base) == _origin(api_root):
+        return base if base.endswith("/") else base + "/"
+    return image_base(configuration)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def image_url(base: str, size: str, file_path: Any) -> str | None:
