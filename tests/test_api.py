@@ -53,7 +53,7 @@ def assert_rises(seen: list[dict]) -> None:
 @pytest.mark.parametrize("bad", [
     {"reprocess": "bogus"},
     {"colour": "red"},
-    {"reprocess": "stale"},
+    {"reprocess": "stale", "stale_after": 0},  # without --stale_after, stale refreshes by the film's age (issue 25)
     {"max_concurrency": 0},
     {"log_level": "LOUD"},
     {"tmdb_api_key": None},

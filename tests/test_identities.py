@@ -178,3 +178,10 @@ def test_two_records_of_one_film_are_reported_over_the_whole_database(tmdb_serve
     assert report_of(db)["movies_looked_up"] == 0
     assert report_of(db)["shared_matches"] == []
     assert not any(entry["status"] == "shared" for entry in review(db).values())
+
+
+def test_reprocess_stale_without_stale_after_is_a_valid_option(sample_db, tmdb_server):
+    import movie_enrichment
+    movie_enrichment.check_options(input=str(sample_db), tmdb_api_key="k", tmdb_base_url=tmdb_server.url,
+                                   reprocess="stale")
+    assert tmdb_server.counts()["total"] == 0
