@@ -14,12 +14,12 @@ import urllib.parse
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from movie_enrichment.console import identify, review
+from movie_enrichment.console import film, identify, review
 from movie_enrichment.console.runs import Console, RunOptionError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,6 +89,17 @@ async def _with_posters(console: Console, entries: list[dict]) -> list[dict]:
     return identify.with_posters(entries, await asyncio.to_thread(console.tmdb.image_root))
 
 
+FILES_URL = "/film/files/"
+
+
+async def _film(console: Console, key: str | None) -> dict:
+    """One film of the database as the film page shows it (film.FilmError when there is none), its TMDB images
+    on the console's image host, its stored files served from --download_images' folder when it is local."""
+    found = await film.ask(console.database, film.check_key(key))
+    root = await asyncio.to_thread(console.tmdb.image_root) if found.get("record") else None
+    return film.shape(found, root, FILES_URL if film.files_folder(console.settings) else None)
+
+
 def create_app(console: Console, token: str) -> Starlette:
     """The application serving `console`'s database, behind `token`."""
 
@@ -142,6 +153,26 @@ def create_app(console: Console, token: str) -> Starlette:
     async def failures_page(request: Request) -> Response:
         return page(request, "failures.html", failures=console.failures())
 
+    async def film_page(request: Request) -> Response:
+        key = request.query_params.get("key")
+        if not key:
+            return page(request, "film.html", film=None, key="", error=None)
+        try:
+            shown = await _film(console, key)
+        except film.FilmError as error:
+            return page(request, "film.html", film=None, key=key, error=str(error))
+        return page(request, "film.html", film=shown, key=key, error=None)
+
+    async def film_file(request: Request) -> Response:
+        """A file --download_images stored (the folder is the server's setting), never one outside it."""
+        folder = film.files_folder(console.settings)
+        if folder is None:
+            return HTMLResponse("<h1>404</h1><p>the server stores no images (--download_images)</p>", 404)
+        path = os.path.realpath(os.path.join(folder, request.path_params["path"]))
+        if os.path.commonpath([path, os.path.realpath(folder)]) != os.path.realpath(folder) or not os.path.isfile(path):
+            return HTMLResponse("<h1>404</h1><p>no such image</p>", status_code=404)
+        return FileResponse(path)
+
     # -- API ---------------------------------------------------------------------------------------------
     async def api_database(request: Request) -> Response:
         active = console.active()
@@ -191,6 +222,12 @@ def create_app(console: Console, token: str) -> Starlette:
             return _error(str(error), error.status)
         return JSONResponse({"query": title, "year": year, "results": results})
 
+    async def api_film(request: Request) -> Response:
+        try:
+            return JSONResponse(await _film(console, request.query_params.get("key")))
+        except film.FilmError as error:
+            return _error(str(error), error.status)
+
     async def api_failures(request: Request) -> Response:
         return JSONResponse({"failures": console.failures()})
 
@@ -221,7 +258,8 @@ def create_app(console: Console, token: str) -> Starlette:
         Route("/api/runs", api_submit, methods=["POST"]), Route("/api/runs/{id}", api_run),
         Route("/api/runs/{id}/cancel", api_cancel, methods=["POST"]), Route("/api/review", api_review),
         Route("/api/failures", api_failures), Route("/api/pins", api_pins, methods=["GET", "POST"]),
-        Route("/api/identify", api_identify),
+        Route("/api/identify", api_identify), Route("/film", film_page), Route("/api/film", api_film),
+        Route(FILES_URL + "{path:path}", film_file),
         Mount("/static", StaticFiles(directory=os.path.join(_HERE, "static")), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

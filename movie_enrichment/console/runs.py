@@ -20,9 +20,12 @@ from movie_enrichment.console.identify import TmdbAsker
 from movie_enrichment.console.review import ReviewIndex
 from movie_enrichment.io import files, jsonlines, progress
 
-# What a run submitted by a page or the API may choose: what to enrich and which movies. Where requests go,
-# with which key, how fast and where files are written belong to `movie-enrich serve`'s own options.
-RUN_OPTIONS = ("enrich", "reprocess", "stale_after", "titles", "language", "poster_size", "backdrop_size")
+# What a run submitted by a page or the API may choose: what to enrich, which movies, in which languages and
+# countries, and how an array's records are named. Where requests go, with which key, how fast and where files
+# are written (--download_images DIR among them) belong to `movie-enrich serve`'s own options. A list option
+# (language, certification_countries, image_languages) comes as one comma-separated string.
+RUN_OPTIONS = ("enrich", "reprocess", "stale_after", "titles", "language", "certification_countries",
+               "image_languages", "poster_size", "backdrop_size", "key_field")
 HISTORY_KEPT = 50
 POLL_SECONDS = 0.25
 

@@ -135,7 +135,10 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     const data = new FormData(form);
     const options = {enrich: data.getAll("enrich").join(","), reprocess: data.get("reprocess")};
-    if (data.get("stale_after")) options.stale_after = data.get("stale_after");
+    for (const name of ["stale_after", "language", "certification_countries", "image_languages", "key_field"]) {
+      const value = (data.get(name) || "").trim();
+      if (value) options[name] = value;
+    }
     const titles = (data.get("titles") || "").split("\n").map(t => t.trim()).filter(Boolean);
     if (titles.length) options.titles = titles;
     launch(options);
