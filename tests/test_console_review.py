@@ -15,6 +15,7 @@ from movie_enrichment.console.app import create_app
 from movie_enrichment.console.runs import Console
 from movie_enrichment.io.tmdb import TmdbError, TmdbSettings
 from movie_enrichment.transforms import extract
+from movie_enrichment.transforms.shared import review_entries
 
 
 def _entry(i: int, status: str = "not_found", title: str | None = None) -> dict:
@@ -359,3 +360,21 @@ def test_in_the_browser_posters_load_and_identify_pins_a_search_result_in_one_cl
     form.find_element(By.NAME, "year").send_keys("soon")
     form.find_element(By.TAG_NAME, "button").click()
     wait.until(lambda b: "year='soon'" in section.find_element(By.CSS_SELECTOR, ".identify-status").text)
+
+
+def test_removed_films_and_shared_matches_are_offered_like_the_other_entries(tmp_path):
+    db = tmp_path / "movies.json"
+    db.write_text("{}")
+    removed = {"key": "Psycho", "status": "removed", "reason": "TMDB no longer has movie 539; not found again",
+               "title": "Psycho", "year": 1960, "searched": ["Psycho"], "candidates": []}
+    _write(tmp_path / "movies.json.review.jsonl", [_entry(1), removed, *review_entries(949, ["Heat", "Heat [1995]"])])
+    client = TestClient(create_app(Console(str(db), {}, None), TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
+
+    page = client.get("/review").text
+    assert "shared (2)" in page and "removed (1)" in page
+    shared = client.get("/review", params={"status": "shared"}).text
+    assert shared.count('class="review"') == 2 and "TMDB 949" in shared
+    assert 'href="/review?status=shared&amp;q=Heat+%5B1995%5D">Heat [1995]</a>' in shared
+    assert 'class="pin-typed" data-key="Heat [1995]"' in shared, "each record of the pair can be pinned"
+    gone = client.get("/api/review", params={"status": "removed"}).json()
+    assert [e["key"] for e in gone["entries"]] == ["Psycho"]

@@ -94,8 +94,8 @@ class SharedMatches(beam.PTransform):
         matched: (key, (tmdb id or None, name)) of each movie looked up this run (`EnrichMovies`' `matched`).
         naming: how the records are named (`naming.Naming`), or None.
 
-    Input: lists of (key, record) of every record of the database, as the read gives them. Output: the review lines of the shared matches
-    (`review_entries`); each group is counted in the `shared_matches` metric.
+    Input: lists of (key, record) of every record of the database, as the read gives them. Output: the review
+    lines of the shared matches (`review_entries`); each group is counted in the `shared_matches` metric.
     """
 
     def __init__(self, matched, naming: Naming | None = None):
