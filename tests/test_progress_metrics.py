@@ -68,7 +68,8 @@ def test_progress_counts_are_read_from_the_pipelines_counters():
                                       "resumed": 1, "resumed_failed": 1, "requests": 17, "retries": 3,
                                       "throttled": 1, "cache_hits": 4, "metadata_ok": 5})
     assert counts == {"selected": 10, "done": 9, "failed": 3, "requests": 17, "retries": 3, "throttled": 1,
-                      "cache_hits": 4, "enriching": 1, "writing": 0, "unreachable": 0}
+                      "cache_hits": 4, "enriching": 1, "writing": 0, "unreachable": 0, "images_downloaded": 0,
+                      "images_skipped": 0, "images_failed": 0, "images_bytes": 0}
     assert set(counts) == set(progress.FIELDS + progress.MARKS)
 
 

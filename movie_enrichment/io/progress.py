@@ -19,7 +19,9 @@ from movie_enrichment.model import NAMESPACE
 ENV_DIR = "MOVIE_ENRICH_PROGRESS_DIR"
 METRICS_NAMESPACE = NAMESPACE  # of the Beam metrics the launcher reads back after a run
 # `unreachable`: 1 while this process finds TMDB down (`tmdb.Outage`), 0 once it answers again.
-FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits", "unreachable")
+# The images_ fields: --download_images' images stored, already there, failed, and the bytes written.
+IMAGE_FIELDS = ("images_downloaded", "images_skipped", "images_failed", "images_bytes")
+FIELDS = ("selected", "done", "failed", "requests", "retries", "throttled", "cache_hits", "unreachable") + IMAGE_FIELDS
 # Stages a run has reached, as 0/1 marks beside the counts: the first lookup batch, the database write.
 MARKS = ("enriching", "writing")
 _SPILL_SECONDS = 1.0

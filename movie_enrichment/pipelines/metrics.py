@@ -67,6 +67,10 @@ def progress_counts(counters: dict[str, int]) -> dict[str, int]:
     counts.update(done=done, failed=counters.get("lookup_failed", 0) + counters.get("resumed_failed", 0),
                   enriching=int(done > 0 or counts["requests"] > 0), writing=0,
                   unreachable=0)  # the workers' view of TMDB is not among Beam's counters
+    counts.update(images_downloaded=counters.get("images_downloaded", 0),
+                  images_skipped=counters.get("images_skipped", 0),
+                  images_failed=counters.get("images_download_failed", 0),  # images_failed: the movies'
+                  images_bytes=counters.get("images_bytes", 0))
     return counts
 
 

@@ -17,6 +17,9 @@ from movie_enrichment.model import INVALID, STATUSES
 STATUS_INTERVAL = 1.0  # seconds between rewrites of the progress file
 
 
+# The report's images_failed counts images (download's images_download_failed); the counter images_failed counts
+# the movies whose images outcome failed (the table's), so a run without --download_images has no image figures.
+_COUNTER_OF = {"images_failed": "images_download_failed"}
 IMAGE_FIGURES = ("images_downloaded", "images_skipped", "images_failed", "images_over_cap", "images_bytes",
                  "images_pruned", "images_pruned_bytes")
 
@@ -97,8 +100,8 @@ class ProgressDisplay:
         down = "TMDB not answering, requests wait (--tmdb_down_after); " if f["tmdb_unreachable"] else ""
         return (f"{down}movies {f['movies_done']}/{f['movies_selected']} ({shown_percent(f['percent'])}%), "
                 f"{f['requests_per_second']:.1f} req/s, 429s {f['throttled_429']}, retries {f['retries']}, "
-                f"failures {f['movies_failed']}, cache hits {f['cache_hits']}, "
-                f"elapsed {_duration(f['elapsed_seconds'])}, ETA {eta}")
+                f"failures {f['movies_failed']}, cache hits {f['cache_hits']}, " + _images_part(f)
+                + f"elapsed {_duration(f['elapsed_seconds'])}, ETA {eta}")
 
     def _loop(self) -> None:
         bar = None
@@ -122,7 +125,10 @@ class ProgressDisplay:
                     bar.set_postfix_str(f"req {counts['requests']}, 429 {counts['throttled']}, "
                                         f"retry {counts['retries']}, fail {counts['failed']}, "
                                         f"cache {counts['cache_hits']}"
-                                        + (", TMDB not answering" if counts.get("unreachable", 0) > 0 else ""),
+                                        + (", TMDB not answering" if counts.get("unreachable", 0) > 0 else "")
+                                        + (f", images {counts['images_downloaded']}+{counts['images_skipped']}, "
+                                           f"fail {counts['images_failed']}"
+                                           if any(counts.get(n, 0) for n in progress.IMAGE_FIELDS) else ""),
                                         refresh=False)
                     bar.refresh()
                 elif self._mode == "lines" and not stopping and time.monotonic() >= next_line:
@@ -148,8 +154,18 @@ def shown_percent(percent: float) -> str:
     return f"{percent:.1f}" if 99 <= percent < 100 else f"{math.floor(percent)}"
 
 
+def _images_part(f: dict[str, Any]) -> str:
+    """--download_images' part of the progress line; nothing before its first image (or without it)."""
+    if "images_downloaded" not in f:
+        return ""
+    return (f"images {f['images_downloaded']} stored ({f['images_bytes'] / 1e6:.1f} MB), "
+            f"{f['images_skipped']} already there, {f['images_failed']} failed, ")
+
+
 def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
-    """The live figures, as the progress line shows them and the progress file holds them."""
+    """The live figures, as the progress line shows them and the progress file holds them; --download_images'
+    (images_downloaded, _skipped, _failed, _bytes) once it has handled an image, so that a run without it shows
+    and writes what it did before."""
     selected, done = counts["selected"], counts["done"]
     movies_rate = done / elapsed if elapsed > 0 else 0.0
     eta = (selected - done) / movies_rate if movies_rate > 0 and done < selected else None
@@ -160,7 +176,9 @@ def figures(counts: dict[str, int], elapsed: float) -> dict[str, Any]:
             "requests_per_second": round(counts["requests"] / elapsed, 2) if elapsed > 0 else 0.0,
             "throttled_429": counts["throttled"], "retries": counts["retries"], "cache_hits": counts["cache_hits"],
             "elapsed_seconds": round(elapsed, 1), "eta_seconds": None if eta is None else round(eta, 1),
-            "tmdb_unreachable": counts.get("unreachable", 0) > 0}
+            "tmdb_unreachable": counts.get("unreachable", 0) > 0,
+            **({name: counts.get(name, 0) for name in progress.IMAGE_FIELDS}
+               if any(counts.get(name, 0) for name in progress.IMAGE_FIELDS) else {})}
 
 
 @dataclasses.dataclass
@@ -244,8 +262,8 @@ class RunSummary:
             "requests_per_second": round(c.get("requests", 0) / self.elapsed, 2) if self.elapsed else None,
             "movies_per_second": round(looked_up / self.elapsed, 2) if self.elapsed else None,
             # --download_images: images stored, already there, failed, over --images_max_gb, bytes; pruned.
-            **({name: c.get(name, 0) for name in IMAGE_FIGURES} if any(name in c for name in IMAGE_FIGURES)
-               else {}),
+            **({name: c.get(_COUNTER_OF.get(name, name), 0) for name in IMAGE_FIGURES}
+               if any(_COUNTER_OF.get(name, name) in c for name in IMAGE_FIGURES) else {}),
             # A database store's reads and writes: the rows the selection read, the rows changed.
             **{name: c[name] for name in ("rows_read", "rows_written", "write_transactions") if name in c},
             "duplicate_keys": {"count": c.get(database.DUPLICATE_KEYS_METRIC, 0),

@@ -11,6 +11,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
+from movie_enrichment.io import progress
 from movie_enrichment.io.images import CorruptImage, FetchError, ImageFetcher, ImageStore, decode, relative_path
 from movie_enrichment.io.tmdb import TmdbClient, TmdbError, TmdbSettings
 from movie_enrichment.model import FAILED, NAMESPACE, OK, EnrichedPart
@@ -22,8 +23,12 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_KINDS = ("poster", "backdrop")
 DEFAULT_CONCURRENCY = 20
 # The stage's counters (the report and the progress line read them).
+# An image that failed is images_download_failed: images_failed counts the movies whose images outcome failed
+# (the enrichers' f"{enricher}_{status}"), which the report's table reads.
 DOWNLOADED, SKIPPED, FAILED_IMAGES, OVER_CAP, BYTES = (
-    "images_downloaded", "images_skipped", "images_failed", "images_over_cap", "images_bytes")
+    "images_downloaded", "images_skipped", "images_download_failed", "images_over_cap", "images_bytes")
+# What the live progress (io/progress.py's IMAGE_FIELDS) counts of each outcome.
+_PROGRESS = {DOWNLOADED: "images_downloaded", SKIPPED: "images_skipped", FAILED_IMAGES: "images_failed"}
 COUNTERS = (DOWNLOADED, SKIPPED, FAILED_IMAGES, OVER_CAP, BYTES)
 
 
@@ -184,6 +189,8 @@ class DownloadImagesFn(ClientDoFn):
                 self._stage[result.outcome].inc()
                 if result.size:
                     self._stage[BYTES].inc(result.size)
+            live = {name: sum(r.outcome == outcome for r in results.values()) for outcome, name in _PROGRESS.items()}
+            progress.add(**live, images_bytes=sum(r.size or 0 for r in results.values()))
         for key, parts in batch:
             yield key, [self._with_files(part, results) if _downloadable(part) else part for part in parts]
 

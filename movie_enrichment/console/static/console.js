@@ -39,6 +39,14 @@ async function follow(id) {
   $("#throttled").textContent = p.throttled_429 ?? 0;
   $("#retries").textContent = p.retries ?? 0;
   $("#failed").textContent = p.movies_failed ?? 0;
+  const images = p.images_downloaded !== undefined;  // --download_images, once it has handled an image
+  document.querySelectorAll("#figures .images").forEach(e => { e.hidden = !images; });
+  if (images) {
+    $("#images-downloaded").textContent = p.images_downloaded;
+    $("#images-skipped").textContent = p.images_skipped;
+    $("#images-failed").textContent = p.images_failed;
+    $("#images-bytes").textContent = (p.images_bytes / 1e6).toFixed(1) + " MB";
+  }
   $("#elapsed").textContent = seconds(p.elapsed_seconds);
   $("#eta").textContent = ended ? "-" : seconds(p.eta_seconds);
   $("#error").textContent = run.error || "";
