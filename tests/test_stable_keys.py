@@ -218,7 +218,7 @@ def test_the_lookup_with_a_naming_ships_with_plain_cloudpickle_and_pins_by_name(
     chosen = naming.decide(items([{"film_id": "f1", **PSYCHO}, {"film_id": "f2", **EMMA}]))
     settings = TmdbSettings(api_key="k")
     shipped = cloudpickle.loads(cloudpickle.dumps(LookupTmdbFn(settings, pins={"f2": "tmdb:900051"}, naming=chosen)))
-    assert shipped._movie._naming == chosen
+    assert shipped._movie.naming == chosen
     movie = MovieLookup(settings, pins={"f2": "tmdb:900051"}, naming=chosen)
     request = LookupRequest("#0", {"film_id": "f2", **EMMA}, ("metadata",))  # Emma, at another position now
     hit, query = movie.prepare(request, fields.DEFAULT_ROLES)
