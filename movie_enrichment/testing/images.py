@@ -85,7 +85,14 @@ def send(handler, path: str, faults: dict[str, str] | None = None) -> None:
     handler.wfile.write(data)
 
 
+# TMDB's backdrop-only sizes: their images are landscape (16:9), drawn at full size.
+_BACKDROP_SIZES = ("w300", "w1280")
+
+
 def _dimensions(size: str) -> tuple[int, int]:
+    if size in _BACKDROP_SIZES:
+        width = int(size[1:])
+        return width, round(width * 9 / 16)
     if size.startswith("w"):
         width = min(int(size[1:]) or 1, _LARGEST)
         height = round(width * _RATIO)
@@ -101,7 +108,7 @@ def _dimensions(size: str) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=256)
 def jpeg(size: str, name: str) -> bytes:
-    """A poster-shaped baseline JPEG for TMDB size `size` and file `name`, drawn as `poster`'s PNG is."""
+    """A baseline JPEG (poster-shaped, or landscape at a backdrop size) for TMDB size `size` and file `name`, drawn as `poster`'s PNG is."""
     from PIL import Image, ImageDraw  # pylint: disable=import-outside-toplevel
 
     width, height = _dimensions(size)
