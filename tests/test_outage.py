@@ -8,6 +8,7 @@ import orjson
 import pytest
 from conftest import API_KEY, load
 
+from movie_enrichment.io import stop
 from movie_enrichment.io.tmdb import DOWN_AFTER_FAILURES, Outage, TmdbError
 from movie_enrichment.pipelines.errors import EXIT_ALL_FAILED, EXIT_SOME_FAILED
 from movie_enrichment.testing import synthetic
@@ -59,6 +60,30 @@ def test_requests_wait_while_down_and_go_on_when_tmdb_answers():
     for thread in waiting:
         thread.join(5)
     assert went == [False] * 4
+
+
+def test_a_process_asked_to_stop_leaves_the_outage_wait_within_a_second():
+    outage = Outage(probe_seconds=30.0)
+    down(outage)
+    outage.failed(True, "HTTP 503")  # the probe failed too: the next one is 30 s away, giving up 60 s away
+    ended = []
+
+    def wait():
+        try:
+            outage.before(60)
+        except stop.StopRequested:
+            ended.append(time.monotonic())
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    time.sleep(0.2)
+    asked = time.monotonic()
+    stop.request()
+    try:
+        waiting.join(5)
+    finally:
+        stop.clear()
+    assert ended and ended[0] - asked < 1.0, "a stop ends the wait, not the next probe 30 s later"
 
 
 def _run(server, db, tmp_path, cli, *extra):

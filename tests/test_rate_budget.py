@@ -3,9 +3,11 @@
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
+from movie_enrichment.io import stop
 from movie_enrichment.io.tmdb import budget, state
 from movie_enrichment.io.tmdb.budget import RATE_MARGIN, SharedBudget, budget_path, default_dir
 from movie_enrichment.io.tmdb.settings import TmdbSettings
@@ -29,6 +31,19 @@ def test_two_budgets_on_one_file_share_one_schedule(tmp_path):
         clock.t += 0.01
     gaps = [b - a for a, b in zip(moments, moments[1:])]
     assert gaps == pytest.approx([1 / (40 * RATE_MARGIN)] * 59), "one schedule for both, at the machine's rate"
+
+
+def test_a_process_asked_to_stop_waits_no_longer_for_its_turn(tmp_path):
+    budget = SharedBudget(str(tmp_path / "api.example.org.json"), 0.2)  # one request every 5 s
+    budget.acquire()
+    stop.request()
+    try:
+        started = time.monotonic()
+        budget.acquire()  # its moment is 5 s away
+        waited = time.monotonic() - started
+    finally:
+        stop.clear()
+    assert waited < 1.0
 
 
 def test_budgets_of_two_hosts_do_not_wait_for_each_other(tmp_path):

@@ -24,6 +24,8 @@ from typing import Callable
 import filelock
 import orjson
 
+from movie_enrichment.io import stop
+
 _LOGGER = logging.getLogger(__name__)
 
 RATE_MARGIN = 0.975  # as limits.RATE_MARGIN: under the limit, against timing jitter
@@ -52,7 +54,7 @@ class SharedBudget:
     """
 
     def __init__(self, path: str, rate: float, now: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = stop.sleep):
         self.path = path
         self._rate = rate * RATE_MARGIN
         self._cap = max(1, int(self._rate))

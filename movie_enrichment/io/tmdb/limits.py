@@ -95,6 +95,7 @@ class Limits:
         self.limiter.acquire()
         if self.budget is not None:
             self.budget.acquire()
+        stop.check()  # the waits end early when the process is asked to stop: then no request leaves
 
     def after_429(self, now: float, retry_after: float) -> None:
         """TMDB answered 429 at `now`: this process slows down (its throttle), and the request that drew it waits

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Callable
 
+from movie_enrichment.io import stop
 from movie_enrichment.io.tmdb.settings import TmdbError
 
 _LOGGER = logging.getLogger(__name__)
@@ -14,6 +15,8 @@ _LOGGER = logging.getLogger(__name__)
 # taken as down. With 16 in flight, one flaky film cannot reach it; a dead server reaches it within one round.
 DOWN_AFTER_FAILURES = 10
 PROBE_SECONDS = 5.0
+# The longest a request waiting out an outage goes without looking whether its process was asked to stop.
+_STOP_CHECK_SECONDS = 0.5
 
 
 class Postponed(Exception):
@@ -50,6 +53,7 @@ class Outage:
         TmdbError once it has been down for `down_after` seconds."""
         with self._cond:
             while self.is_down():
+                stop.check()  # a process asked to stop leaves the wait (at most _STOP_CHECK_SECONDS later)
                 now = self._now()
                 if not self._probing and now >= self._next_probe:
                     self._probing = True
@@ -62,8 +66,8 @@ class Outage:
                     raise TmdbError(f"TMDB unreachable for {now - self._since:.0f} s (every request failed; last: "
                                     f"{self._last_error}): not asked")
                 until_give_up = max(self._since + down_after - now, 0.05)
-                self._cond.wait(until_give_up if self._probing else min(max(self._next_probe - now, 0.05),
-                                                                        until_give_up))
+                self._cond.wait(min(_STOP_CHECK_SECONDS, until_give_up if self._probing else
+                                    min(max(self._next_probe - now, 0.05), until_give_up)))
             return False
 
     def is_down(self) -> bool:
