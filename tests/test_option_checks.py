@@ -124,7 +124,8 @@ def test_help_documents_each_reprocess_mode_and_what_it_includes(cli):
     text = " ".join(cli(["--help"]).stdout.split())
     for words in ("missing (default): never enriched, and failed", "failed: failed only",
                   "not_found: the movies TMDB has no match for AND the ambiguous ones",
-                  "stale: never enriched, failed or removed (however recent), and every outcome older than the film's age allows",
+                  "stale: never enriched, failed or removed (however recent),",
+                  "and every outcome older than the film's age allows",
                   "(7 days while new, 30 within 2 years, 180 older; see the README) or than --stale_after days",
                   "changed: the enriched movies that TMDB lists as edited", "all: every movie",
                   "with --reprocess stale (and only with it)"):

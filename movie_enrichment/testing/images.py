@@ -108,7 +108,8 @@ def _dimensions(size: str) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=256)
 def jpeg(size: str, name: str) -> bytes:
-    """A baseline JPEG (poster-shaped, or landscape at a backdrop size) for TMDB size `size` and file `name`, drawn as `poster`'s PNG is."""
+    """A baseline JPEG (poster-shaped, or landscape at a backdrop size) for TMDB size `size` and file `name`,
+    drawn as `poster`'s PNG is."""
     from PIL import Image, ImageDraw  # pylint: disable=import-outside-toplevel
 
     width, height = _dimensions(size)
