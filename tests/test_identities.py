@@ -180,6 +180,27 @@ def test_two_records_of_one_film_are_reported_over_the_whole_database(tmdb_serve
     assert not any(entry["status"] == "shared" for entry in review(db).values())
 
 
+@pytest.mark.slow
+def test_a_database_store_finds_shared_matches_among_rows_the_run_does_not_read(tmdb_server, tmp_path, sample_db,
+                                                                               cli):
+    records = load(sample_db)
+    db = tmp_path / "films.json"
+    films = {key: records[key] for key in ("Heat", "Scarface")}
+    films["Heat [1995]"] = dict(records["Heat"])
+    db.write_bytes(orjson.dumps(films, option=orjson.OPT_INDENT_2))
+    assert cli(args(tmdb_server, db)).returncode == 0
+    heat = load(db)["Heat"]["tmdb"]["id"]
+    store = f"sqlite:///{tmp_path / 'films.db'}"
+    assert cli(["convert", "--input", db, "--output", store]).returncode == 0
+    done = cli(["--input", store, "--tmdb_base_url", tmdb_server.url, "--http_cache", str(tmp_path / "cache"),
+                "--progress", "off", "--max_requests_per_second", "0"])  # every row is enriched: none is read
+    assert done.returncode == 0, done.stderr
+    (report,) = [path for path in tmp_path.glob("films.db*.report.json")]
+    written = orjson.loads(report.read_bytes())
+    assert written["movies_looked_up"] == 0
+    assert written["shared_matches"] == [{"tmdb_id": heat, "keys": ["Heat", "Heat [1995]"]}]
+
+
 def test_reprocess_stale_without_stale_after_is_a_valid_option(sample_db, tmdb_server):
     import movie_enrichment
     movie_enrichment.check_options(input=str(sample_db), tmdb_api_key="k", tmdb_base_url=tmdb_server.url,

@@ -7,13 +7,13 @@ import apache_beam as beam
 
 from movie_enrichment.io import checkpoints, database, review, sink, stores
 from movie_enrichment.io.failures import WriteFailures
-from movie_enrichment.io.stores.beamio import ReadStore, WriteStore
+from movie_enrichment.io.stores.beamio import ReadStore, ReadStoreMatches, WriteStore
 from movie_enrichment.io.tmdb import TmdbClient, TmdbSettings
 from movie_enrichment.pipelines.config import RunConfig
 from movie_enrichment.transforms.download import DownloadImages, PruneImages
 from movie_enrichment.transforms.enrich import EnrichMovies, digest_roles, match_digest
 from movie_enrichment.transforms.selection import SelectMoviesFn, Selector
-from movie_enrichment.transforms.shared import SharedMatches
+from movie_enrichment.transforms.shared import SharedMatches, matched_before
 
 READ_CHUNK = 1000
 
@@ -67,8 +67,12 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
     enriched["failures"] | "WriteFailures" >> WriteFailures(config.failures, written)
     if config.download and config.prune_images and not in_database:
         enriched["patches"] | "PruneImages" >> PruneImages(config.download.root, records, written)
-    # Records matched to one film, over every record read (the whole file; a store's rows the selection read).
-    shared = records | "SharedMatches" >> SharedMatches(enriched["matched"], config.selector.naming)
+    # Records matched to one film, over the whole database: the file as read, or a store's matched rows (one query).
+    if in_database:
+        before = p | "MatchedBefore" >> ReadStoreMatches(config.input, config.table)
+    else:
+        before = records | "MatchedBefore" >> beam.FlatMap(matched_before, config.selector.naming)
+    shared = before | "SharedMatches" >> SharedMatches(enriched["matched"])
     entries = (enriched["review"], shared) | "ReviewEntries" >> beam.Flatten()
     entries | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
     return {"records": records, "selected": selected, "patches": enriched["patches"],

@@ -14,29 +14,17 @@ import orjson
 from apache_beam.metrics import Metrics
 
 from movie_enrichment.io.review import SHARED
+from movie_enrichment.io.stores import matched_id
 from movie_enrichment.model import NAMESPACE, OK, Lookup
 from movie_enrichment.transforms.naming import Naming, name_of
 
 # The report's `shared_matches`, one string each: the JSON of [tmdb_id, [keys...]].
 SHARED_METRIC = "shared_matches"
-_MATCH_FIELD = "tmdb"  # the block the metadata enricher writes; its `id` is the film matched
 
 
-def matched_id(record: Any) -> int | None:
-    """The TMDB id the record is matched to as the database holds it: its `tmdb.id` where its metadata outcome
-    is ok (a `removed` film's kept block or a failed lookup's stale one is no match)."""
-    if not isinstance(record, dict):
-        return None
-    block, outcome = record.get(_MATCH_FIELD), (record.get("enrichment") or {})
-    outcome = outcome.get("metadata") if isinstance(outcome, dict) else None
-    if not isinstance(block, dict) or not isinstance(outcome, dict) or outcome.get("status") != OK:
-        return None
-    tmdb_id = block.get("id")
-    return tmdb_id if isinstance(tmdb_id, int) and not isinstance(tmdb_id, bool) else None
-
-
-def _before(chunk: list[tuple[str, Any]], naming: Naming | None) -> Iterable[tuple[str, tuple[int, str]]]:
-    """(key, (id, name)) of each matched record of a chunk of the read (lists of (key, record))."""
+def matched_before(chunk: list[tuple[str, Any]], naming: Naming | None) -> Iterable[tuple[str, tuple[int, str]]]:
+    """(key, (id, name)) of each matched record of a chunk of the read (lists of (key, record)): what
+    `SharedMatches` takes of a JSON file, read whole (a database store's come from `stores.ReadStoreMatches`)."""
     for key, record in chunk:
         tmdb_id = matched_id(record)
         if tmdb_id is not None:
@@ -92,19 +80,17 @@ class SharedMatches(beam.PTransform):
 
     Args:
         matched: (key, (tmdb id or None, name)) of each movie looked up this run (`EnrichMovies`' `matched`).
-        naming: how the records are named (`naming.Naming`), or None.
 
-    Input: lists of (key, record) of every record of the database, as the read gives them. Output: the review
-    lines of the shared matches (`review_entries`); each group is counted in the `shared_matches` metric.
+    Input: (key, (tmdb id, name)) of every record of the whole database matched before this run
+    (`matched_before`, or `stores.ReadStoreMatches`). Output: the review lines of the shared matches
+    (`review_entries`); each group is counted in the `shared_matches` metric.
     """
 
-    def __init__(self, matched, naming: Naming | None = None):
+    def __init__(self, matched):
         super().__init__()
         self._matched = matched
-        self._naming = naming
 
-    def expand(self, records):
-        before = records | "MatchedBefore" >> beam.FlatMap(_before, self._naming)
+    def expand(self, before):
         return ({"now": self._matched, "before": before}
                 | "JoinByKey" >> beam.CoGroupByKey()
                 | "MatchedAfter" >> beam.FlatMap(_final)

@@ -175,6 +175,13 @@ class Store(abc.ABC):
              pos_range: tuple[int, int] | None = None) -> Iterator[tuple[str, Any]]:
         """(key, record) in the store's order: all of them, or those the selection may pick, in a range."""
 
+    def matched(self) -> Iterator[tuple[str, int]]:
+        """(key, TMDB id) of every row matched to a film: its `tmdb.id` where its metadata outcome is ok."""
+        for key, record in self.read():
+            tmdb_id = matched_id(record)
+            if tmdb_id is not None:
+                yield key, tmdb_id
+
     @abc.abstractmethod
     def layout(self) -> Layout: ...
 
@@ -213,6 +220,19 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+
+def matched_id(record: Any) -> int | None:
+    """The TMDB id a record is matched to as the database holds it: its `tmdb.id` where its metadata outcome is
+    ok (a `removed` film's kept block or a failed lookup's stale one is no match)."""
+    if not isinstance(record, dict):
+        return None
+    block, outcome = record.get("tmdb"), (record.get("enrichment") or {})
+    outcome = outcome.get("metadata") if isinstance(outcome, dict) else None
+    if not isinstance(block, dict) or not isinstance(outcome, dict) or outcome.get("status") != "ok":
+        return None
+    tmdb_id = block.get("id")
+    return tmdb_id if isinstance(tmdb_id, int) and not isinstance(tmdb_id, bool) else None
 
 
 def is_store_url(value: str) -> bool:

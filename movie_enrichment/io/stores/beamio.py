@@ -166,3 +166,22 @@ class WriteStore(beam.PTransform):
                 | "Transact" >> beam.ParDo(self._fn)
                 | "Total" >> beam.CombineGlobally(sum)
                 | "Summary" >> beam.Map(lambda rows: {"output": url, "rows_written": rows}))
+
+
+class _MatchedFn(_StoreDoFn):
+    def process(self, _unused) -> Iterable[tuple[str, tuple[int, str]]]:
+        for key, tmdb_id in self._store.matched():
+            yield key, (tmdb_id, key)
+
+
+class ReadStoreMatches(beam.PTransform):
+    """(key, (TMDB id, key)) of every row of a database store matched to a film, from its generated columns (one
+    small query, not a read of the records): what `transforms.shared.SharedMatches` needs of the whole store
+    when the run reads only the rows its selection may pick."""
+
+    def __init__(self, url: str, table: str):
+        super().__init__()
+        self._args = (url, table)
+
+    def expand(self, pbegin):
+        return pbegin | "Start" >> beam.Impulse() | "Matched" >> beam.ParDo(_MatchedFn(*self._args))

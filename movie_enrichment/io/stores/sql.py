@@ -237,6 +237,18 @@ class SqlStore(Store):
             for key, text in rows:
                 yield key, decode(text)
 
+    def matched(self) -> Iterator[tuple[str, int]]:
+        # The generated columns answer it without decoding a record.
+        cursor = self._execute(f"SELECT key, tmdb_id FROM {self.table} WHERE metadata_status = ? "
+                               "AND tmdb_id IS NOT NULL ORDER BY pos", ("ok",))
+        while True:
+            rows = cursor.fetchmany(5000)
+            if not rows:
+                return
+            for key, tmdb_id in rows:
+                if isinstance(tmdb_id, int) and not isinstance(tmdb_id, bool):
+                    yield key, tmdb_id
+
     def layout(self) -> Layout:
         value = self._meta_value("layout")
         return Layout(**decode(value)) if value else Layout()
