@@ -107,6 +107,10 @@ def test_the_review_page_shows_one_page_with_links_and_the_total(client):
     assert filtered.count('<section class="review"') == 3 and 'value="film"' in filtered
     assert client.get("/review?offset=x").status_code == 400
     assert "No entry matches." in client.get("/review?q=nothing like it").text
+    # Each entry's key opens its film page.
+    first = re.search(r'<section class="review" data-key="([^"]+)">\s*<h2><a class="film" href="([^"]+)">', page)
+    assert first and urllib.parse.parse_qs(urllib.parse.urlsplit(first.group(2).replace("&amp;", "&")).query) == {
+        "key": [first.group(1)]}
 
 
 def test_the_index_is_made_again_when_the_file_changes(client, listed):
