@@ -1,5 +1,7 @@
-"""Issue 26 benchmark row: N synthetic films (argv[1], default 2,000), links only vs --download_images vs a rerun
-with nothing to download; CPU of the run's process (getrusage of waited children; the server is not waited for)."""
+"""Issue 26 benchmark row: N synthetic films (argv[1], default 2,000) with the defaults (HTTP cache on, default
+workers, no rate limit): metadata only, metadata and image links, --download_images, and a rerun with nothing to
+download; CPU of the run's process (getrusage of waited children; the server is not waited for). Prints a Markdown
+table for bench/RESULTS.md."""
 
 import json
 import os
@@ -37,21 +39,27 @@ def main() -> None:
                                "--catalog", str(ROOT / "catalog.json")], stdout=subprocess.PIPE, text=True)
     url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
     images = ["--download_images", str(ROOT / "img")]
+    load = os.getloadavg()[0]
     try:
-        rc0, w0, c0, _ = run(url, "links")
-        rc1, w1, c1, first = run(url, "download", *images)
-        rc2, w2, c2, again = run(url, "download", *images, "--reprocess", "all")
+        runs = [("metadata only (`--enrich metadata`)", *run(url, "metadata", "--enrich", "metadata")),
+                ("metadata and image links (defaults)", *run(url, "links")),
+                ("`--download_images DIR`", *run(url, "download", *images)),
+                ("rerun, `--reprocess all` (everything stored)", *run(url, "download", *images, "--reprocess", "all"))]
     finally:
         server.terminate()
-    count = first.get("images_downloaded", 0)
-    print(f"films {N}, links only: exit {rc0}, {w0:.1f} s wall, {c0:.1f} s CPU")
-    print(f"--download_images: exit {rc1}, {w1:.1f} s wall, {c1:.1f} s CPU; {count} images, "
-          f"{first.get('images_bytes', 0) / 1e6:.1f} MB, failed {first.get('images_failed')}; "
-          f"{count / w1:.0f} images/s over the run, {count / max(w1 - w0, 1e-9):.0f}/s of the extra time; "
-          f"extra CPU {(c1 - c0) / max(count, 1) * 1000:.2f} ms per image")
-    print(f"rerun (--reprocess all): exit {rc2}, {w2:.1f} s wall, {c2:.1f} s CPU; downloaded "
-          f"{again.get('images_downloaded')}, already there {again.get('images_skipped')}")
-
+    links_wall, links_cpu = runs[1][2], runs[1][3]
+    print(f"{N:,} films, {os.cpu_count()} cores, load at start {load:.1f}\n")
+    print("| run | exit | wall s | CPU s | images stored | already there | failed | MB | images/s | extra CPU per image |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, rc, wall, cpu, report in runs:
+        stored, there = report.get("images_downloaded", 0), report.get("images_skipped", 0)
+        handled = stored + there
+        per_second = f"{handled / wall:.0f}" if handled else ""
+        extra = f"{(cpu - links_cpu) / handled * 1000:.1f} ms" if handled else ""
+        print(f"| {name} | {rc} | {wall:.1f} | {cpu:.1f} | {stored} | {there} | {report.get('images_failed', 0)} | "
+              f"{report.get('images_bytes', 0) / 1e6:.1f} | {per_second} | {extra} |")
+    print(f"\nimages/s: images stored or found over the whole run's wall time; extra CPU per image: the run's CPU "
+          f"less the links-only run's ({links_cpu:.1f} s, {links_wall:.1f} s wall), per image handled")
 
 if __name__ == "__main__":
     main()
