@@ -87,3 +87,15 @@ def test_the_write_step_run_again_after_it_succeeded_writes_the_same_list(tmp_pa
     list(fn.process({}, paths, ["Alpha", "Bravo"]))  # a runner's retry: the spool is gone by now
     assert (tmp_path / "movies.json.review.jsonl").read_bytes() == first == jsonlines.encode(
         [_entry("Alpha"), _entry("Bravo")])
+
+
+def test_parts_made_apart_are_spooled_apart_and_written_as_one_list(tmp_path):
+    path = str(tmp_path / "movies.json.review.jsonl")
+    with TestPipeline() as p:
+        written = p | "Written" >> beam.Create([{"written": True}])
+        looked_up = p | "LookedUp" >> beam.Create(["Bravo", "Delta"])
+        review_part = p | "Review" >> beam.Create([_entry("Delta"), _entry("Bravo")])
+        shared_part = p | "Shared" >> beam.Create([_entry("Charlie", "shared")])
+        _ = (review_part, shared_part) | review.WriteReview(path, written, looked_up)
+    assert (tmp_path / "movies.json.review.jsonl").read_bytes() == jsonlines.encode(
+        [_entry("Bravo"), _entry("Charlie", "shared"), _entry("Delta")])

@@ -72,7 +72,8 @@ class WriteReview(beam.PTransform):
         spool_dir: where the entries wait for the write step, this list's alone (default `spool_dir_for(path)`);
             removed once the list is written.
 
-    Input: one dict per movie left ambiguous or not found. Output: how many lines the list holds. Movies not
+    Input: one dict per movie left ambiguous or not found, or a tuple of PCollections of them (each is spooled
+    apart, then only the files' paths are flattened). Output: how many lines the list holds. Movies not
     looked up this run keep their line of the earlier list; a failed database write leaves the list as it was.
     Each entry is encoded to its line and spooled to a file as it comes, as the sink's patches are: only the
     files' paths reach the write step through the runner. As a side input, the entries were held whole by the
@@ -88,7 +89,15 @@ class WriteReview(beam.PTransform):
         self._spool_dir = spool_dir or spool_dir_for(path)
 
     def expand(self, entries):
-        spooled = entries | "Spool" >> beam.ParDo(spool.SpoolFn(self._spool_dir, encode_line, "review"))
+        # Each part spooled where it is made: a Flatten of the entries before the spool would have the local engine
+        # hold them all in a buffer until the later part is done (a Flatten of stages is materialised).
+        parts = entries if isinstance(entries, tuple) else (entries,)
+        spooled = tuple(part | ("Spool" if n == 0 else f"Spool{n + 1}") >> beam.ParDo(
+            spool.SpoolFn(self._spool_dir, encode_line, "review")) for n, part in enumerate(parts))
+        if len(spooled) > 1:
+            spooled = spooled | "SpooledFiles" >> beam.Flatten()
+        else:
+            spooled = spooled[0]
         return self._written | "Write" >> beam.ParDo(
             _WriteReviewFn(self._path, self._spool_dir), spooled=beam.pvalue.AsList(spooled),
             looked_up=beam.pvalue.AsIter(self._looked_up))

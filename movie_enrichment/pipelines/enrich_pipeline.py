@@ -73,7 +73,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig,
     else:
         before = records | "MatchedBefore" >> beam.FlatMap(matched_before, config.selector.naming)
     shared = before | "SharedMatches" >> SharedMatches(enriched["matched"])
-    entries = (enriched["review"], shared) | "ReviewEntries" >> beam.Flatten()
-    entries | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
+    # Not flattened first: a Flatten of two stages' outputs is held whole by the local engine (issue 23 point 7).
+    (enriched["review"], shared) | "WriteReview" >> review.WriteReview(config.review, written, enriched["looked_up"])
     return {"records": records, "selected": selected, "patches": enriched["patches"],
             "failures": enriched["failures"], "written": written}
