@@ -417,3 +417,30 @@ def test_convert_keeps_every_record_exactly_in_each_layout(name, body, tmp_path)
     assert exact(back.read_bytes()) == exact(body), "keys, order, types and values"
     assert back.read_bytes().lstrip()[:1] == body.lstrip()[:1] and \
         back.read_bytes().count(b"\n") >= body.count(b"\n"), "the same format (array, JSON Lines, object)"
+
+
+def test_a_file_of_one_record_per_line_comes_back_one_per_line_through_a_store(tmp_path):
+    """vega-datasets' layout (`[\n    {...},\n    {...}\n]`), to SQLite and back: the same bytes."""
+    body = (b'[\n    {"title": "Heat", "year": 1995, "tags": ["a", "b"]},\n    {"title": "Alien", "year": 1979},\n'
+            b'    {"title": "Brazil", "year": 1985}\n]\n')
+    source = tmp_path / "movies.json"
+    source.write_bytes(body)
+    url = f"sqlite:///{tmp_path / 'lines.db'}"
+    convert(source, url, tmp_path)
+    back = tmp_path / "back.json"
+    convert(url, back, tmp_path)
+    assert back.read_bytes() == body
+
+
+def test_restore_of_a_json_file_puts_its_backup_back_byte_for_byte(tmdb_server, tmp_path):
+    body = b'[\n    {"title": "Heat", "year": 1995},\n    {"title": "Alien", "year": 1979, "rating": 8.50}\n]\n'
+    db = tmp_path / "movies.json"
+    db.write_bytes(body)
+    done = run(command(db, tmdb_server), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert db.read_bytes() != body
+    (backup,) = (tmp_path / "backups").iterdir()
+    stamp = backup.name.split(".")[1]
+    done = run([sys.executable, "-m", "movie_enrichment", "restore", "--input", str(db), "--run", stamp], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert db.read_bytes() == body, "8.50 and the one-record-per-line layout come back as they were"

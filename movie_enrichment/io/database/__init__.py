@@ -34,10 +34,12 @@ from movie_enrichment.io.database.snapshot import (
     position_key,
     read_bytes,
 )
+from movie_enrichment.io.database.style import RecordStyle
 
 __all__ = [
     "DUPLICATE_KEYS_METRIC", "DUPLICATE_NAMES_METRIC", "FAIL", "FORMAT_ARRAY", "FORMAT_JSONL", "FORMAT_OBJECT",
-    "KEEP_LAST", "ON_DUPLICATE_KEYS", "UNPARSED", "DatabaseError", "ReadMovieDatabase", "Snapshot", "apply_patches",
-    "check_duplicates", "describe_duplicates", "duplicates_from_metric", "format_from_head", "is_position_key", "load",
-    "merge_new_records", "parse_snapshot", "position_key", "read_bytes", "records", "serialize", "serialize_chunks",
+    "KEEP_LAST", "ON_DUPLICATE_KEYS", "UNPARSED", "DatabaseError", "ReadMovieDatabase", "RecordStyle", "Snapshot",
+    "apply_patches", "check_duplicates", "describe_duplicates", "duplicates_from_metric", "format_from_head",
+    "is_position_key", "load", "merge_new_records", "parse_snapshot", "position_key", "read_bytes", "records",
+    "serialize", "serialize_chunks",
 ]

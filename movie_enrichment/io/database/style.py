@@ -30,6 +30,17 @@ class RecordStyle:
     def newline(self) -> bytes:
         return b"\r\n" if b"\r\n" in self.lead else b"\n"
 
+    def as_dict(self) -> dict:
+        """JSON-ready values (the separators' bytes are ASCII whitespace and punctuation), for `from_dict`."""
+        return {name: value.decode("latin-1") if isinstance(value, bytes) else value
+                for name, value in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RecordStyle":
+        kinds = {field.name: field.type for field in dataclasses.fields(cls)}
+        return cls(**{name: value.encode("latin-1") if kinds[name] in (bytes, "bytes") else value
+                      for name, value in values.items() if name in kinds})
+
 
 def detect(body: bytes, spans: exactjson.Layout | None, is_object: bool) -> RecordStyle | None:
     """The file's `RecordStyle` when every record is on one line of its own, else None.

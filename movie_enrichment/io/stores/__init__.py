@@ -73,6 +73,8 @@ class Layout:
     format: str = "object"
     indent: int | None = 2
     bom: bool = False
+    # A file of one record per line: its `database.RecordStyle` as JSON-ready values (`RecordStyle.as_dict`).
+    style: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -80,8 +80,8 @@ class JsonFileStore(Store):
 
     def layout(self) -> Layout:
         snapshot, _ = self._load()
-        indent = snapshot.indent
-        return Layout(format=snapshot.format, indent=indent, bom=snapshot.bom)
+        style = snapshot.style.as_dict() if snapshot.style is not None else None
+        return Layout(format=snapshot.format, indent=snapshot.indent, bom=snapshot.bom, style=style)
 
     def write_patches(self, run_id: str, patches: list[tuple[str, dict]]) -> int:
         merged: dict[str, dict] = {}
@@ -105,15 +105,18 @@ class JsonFileStore(Store):
         if self.exists():
             raise StoreError(f"output file already exists: {self.path}; convert writes only a new file")
         items = list(items)
-        snapshot = database.Snapshot(self.path, None, layout.format, layout.bom, layout.indent, size=0)
+        style = database.RecordStyle.from_dict(layout.style) if layout.style else None
+        snapshot = database.Snapshot(self.path, None, layout.format, layout.bom, layout.indent, size=0, style=style)
         self._write(snapshot, items)
         return len(items)
 
     def _write(self, snapshot: database.Snapshot, items: list[tuple[str, Any]], previous: bytes | None = None):
+        self._publish(database.serialize_chunks(snapshot, items), previous)
+
+    def _publish(self, chunks: Iterable[bytes], previous: bytes | None) -> None:
         try:
             with lock.database_lock(self.path, timeout=lock.WRITER_WAIT_SECONDS):  # other writers: see io/lock.py
-                sink.write_database(self.path, self.backup_dir, database.serialize_chunks(snapshot, items),
-                                    self.keep_backups, previous)
+                sink.write_database(self.path, self.backup_dir, chunks, self.keep_backups, previous)
         except OSError as error:
             raise StoreError(f"could not write {self.path}: {error.strerror or error}") from None
 
@@ -135,10 +138,10 @@ class JsonFileStore(Store):
         if not chosen:
             known = ", ".join(r.run_id for r in self.runs()[-5:]) or "none"
             raise StoreError(f"no backup {run_id!r} of {self.path} (latest: {known})")
-        snapshot, items = database.load(chosen[0])
+        # The backup is the file as it was, byte for byte: it goes back as it is (checked to be a database first).
+        _, items = database.load(chosen[0])
         current = database.read_bytes(self.path) if self.exists() else None
-        self._write(database.Snapshot(self.path, None, snapshot.format, snapshot.bom, snapshot.indent, size=0),
-                    items, previous=current)
+        self._publish([database.read_bytes(chosen[0])], current)
         return len(items)
 
     def prune_history(self, keep_runs: int) -> int:

@@ -16,6 +16,7 @@ nothing it writes is lost; rows of other keys are not locked at all.
 """
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 from typing import Any, Iterable, Iterator
@@ -288,7 +289,7 @@ class SqlStore(Store):
                              "convert fills only an empty table")
         with self._transaction():
             written = self._insert_all(items)
-            self._set_meta("layout", encode({"format": layout.format, "indent": layout.indent, "bom": layout.bom}))
+            self._set_meta("layout", encode(dataclasses.asdict(layout)))
         return written
 
     def _insert_all(self, items: Iterable[tuple[str, Any]]) -> int:
