@@ -55,6 +55,22 @@ def test_enrich_option_limits_the_enrichers():
     assert selected(Selector(enrichers=("metadata",))) == {"never": ("metadata",), "failed": ("metadata",)}
 
 
+def test_a_block_derived_with_other_options_is_derived_again_but_stored_images_satisfy_a_plain_run():
+    german = {"metadata": {"language": "de-DE"}, "images": {"image_languages": "de,null,en"}}
+    stored = {"images": {"download_images": "poster,backdrop"}}
+    record = {"title": "Heat", "enrichment": {
+        "metadata": {**outcome("ok"), "options": {"language": "de-DE"}},
+        "images": {**outcome("ok"), "options": {"image_languages": "de,null,en", "download_images": "poster,backdrop"}}}}
+    assert Selector(derived_with=german).needed("Heat", record) == (), "stored images satisfy a run without"
+    assert Selector().needed("Heat", record) == BOTH, "other languages: derived again"
+    with_downloads = {**german, "images": {"image_languages": "de,null,en", "download_images": "poster,backdrop"}}
+    assert Selector(derived_with=with_downloads).needed("Heat", record) == ()
+    logos = {**german, "images": {"image_languages": "de,null,en", "download_images": "poster,backdrop,logo"}}
+    assert Selector(derived_with=logos).needed("Heat", record) == ("images",), "the logo is to be stored too"
+    assert Selector(derived_with={**german, **stored}).needed("Heat", {"title": "Heat", "enrichment": {
+        "metadata": {**outcome("ok"), "options": {"language": "de-DE"}}, "images": outcome("ok")}}) == ("images",)
+
+
 def test_titles_limit_by_key_or_title():
     titles = read_titles(["# comment", "never", "", "  Failed  ", "Ok New"])
     assert titles == {"never", "Failed", "Ok New"}

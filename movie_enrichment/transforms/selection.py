@@ -80,6 +80,9 @@ def parse_time(value: Any) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
+# The option of a block whose images were stored (`download.download_option`).
+_DOWNLOADS = "download_images"
+
 @dataclasses.dataclass(frozen=True)
 class Selector:
     """Decides, per record, which enrichers to run.
@@ -173,8 +176,14 @@ class Selector:
     def _derived_otherwise(self, enricher: str, outcome: Any) -> bool:
         """Whether this enricher's block was derived with other options than this run's (its outcome's
         `options`; none for the defaults)."""
-        return (isinstance(outcome, dict) and outcome.get("status") == OK
-                and (outcome.get("options") or None) != self.derived_with.get(enricher))
+        if not isinstance(outcome, dict) or outcome.get("status") != OK:
+            return False
+        made_with, wanted = dict(outcome.get("options") or {}), self.derived_with.get(enricher) or {}
+        if _DOWNLOADS not in wanted:
+            # Stored images satisfy a run that stores none: a plain run after a --download_images one would
+            # otherwise derive every block again and drop its files' fields.
+            made_with.pop(_DOWNLOADS, None)
+        return made_with != wanted
 
     def titles_matched(self, key: str, record: Any) -> set[str]:
         """The `--titles` entries this record answers to: its name, its key, its title."""
