@@ -19,7 +19,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 
-from movie_enrichment.io import files
+from movie_enrichment.io import files, stop
 from movie_enrichment.io.sink.backups import read_raw
 from movie_enrichment.io.sink.patches import pack_patch
 from movie_enrichment.io.sink.replace import SinkError
@@ -68,6 +68,9 @@ class SpoolFn(beam.DoFn):
     def process(self, element: Any) -> None:
         key, data = self._encode(element)
         if self._handle is None:
+            # A run asked to stop commits nothing: a bundle still going after the run's end removed the spool
+            # must not make it again (a cancelled run left an empty `.patches/` folder).
+            stop.check()
             files.ensure_dir(self._spool_dir)
             self._path = FileSystems.join(self._spool_dir, f"{self._prefix}-{uuid.uuid4().hex}.bin")
             self._handle = FileSystems.create(self._path, mime_type="application/octet-stream",
