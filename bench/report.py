@@ -9,7 +9,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from bench import breadth, catalogue, measure, shared_key
+from bench import breadth, catalogue, download_images, measure, shared_key
 from bench.scenarios import BEAM_WORKERS, CONCURRENCY, PEERS, PIPELINE, Row
 
 TEMPLATE = Path(__file__).with_name("RESULTS.md.tmpl")
@@ -181,6 +181,8 @@ def targets(results: dict) -> list[list[str]]:
         out += [[target, figure, _verdict(met)] for target, figure, met in shared_key.targets(s5)]
     if results.get("L"):
         out += [[target, figure, _verdict(met)] for target, figure, met in breadth.targets(results["L"])]
+    if results.get("D"):
+        out += [[target, figure, _verdict(met)] for target, figure, met in download_images.targets(results["D"])]
     m = results.get("M")
     if m and len(m["rows"]) == 2:
         matched, unmatched = m["rows"]
@@ -426,6 +428,8 @@ def render(results: dict, mode: str, started: str, elapsed: float, merged: list[
         lines += memory_section(results["M"]) + [""]
     if "L" in results:
         lines += _lines("breadth", code=results["L"]["code"], table=breadth.table(results["L"])) + [""]
+    if "D" in results:
+        lines += _lines("downloads", code=results["D"]["code"], table=download_images.table(results["D"])) + [""]
     lines += _lines("peers")
     return "\n".join(lines) + "\n"
 

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true", help="small sizes, a couple of minutes")
     group.add_argument("--smoke", action="store_true", help="tiny: S1 with 20 movies and every peer (for the tests)")
-    parser.add_argument("--only", help="comma-separated scenarios to run: S1,S2,S3,S4,R,C,S5,M,L (default: all of the "
+    parser.add_argument("--only", help="comma-separated scenarios to run: S1,S2,S3,S4,R,C,S5,M,L,D (default: all of the "
                         "mode); their results replace theirs among the saved ones, the others' are kept")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"), help="scratch folder (default bench/out)")
     parser.add_argument("--rerender", action="store_true",

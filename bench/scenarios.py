@@ -1,5 +1,5 @@
 """The benchmark's scenarios: the sizes of each mode, one measured run of a peer or the pipeline, the scenarios
-S1-S4, R and M made of such runs (C, S5 and L are run by bench/catalogue.py, bench/shared_key.py and
+S1-S4, R and M made of such runs (C, S5, L and D are run by bench/catalogue.py, bench/shared_key.py,
 bench/breadth.py), the checks that every run's output agrees, and the machine and versions measured.
 
 The TMDB test server runs in its own process (its CLI); its counts are read through GET /__stats and reset
@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from bench import breadth, catalogue, fileio, measure, profile, shared_key, synth
+from bench import breadth, catalogue, download_images, fileio, measure, profile, shared_key, synth
 from bench.server import API_KEY, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,8 @@ MODES = {
         "M": {"size": 50000, "found_one_in": 20},
         # Issue 24: the sample plain, with the language chain, countries and image order, then another chain.
         "L": {},
+        # Issue 26: 2,000 films, metadata only, links, --download_images, then a rerun with everything stored.
+        "D": {"movies": 2000},
     },
     "quick": {
         "S1": {"size": 200, "latency": 20, "limits": {"n_plus_one": 50}, "extra_pipeline": [["--no_http_cache"]],
@@ -64,6 +66,7 @@ MODES = {
         "S5": {"runs": 4, "movies": 60, "rate": 40},
         "M": {"size": 2000, "found_one_in": 20},
         "L": {},
+        "D": {"movies": 300},
     },
     "smoke": {
         "S1": {"size": 20, "latency": 5, "limits": {}},
@@ -433,8 +436,13 @@ def scenario_l(cfg: dict, out: Path, log) -> dict:
     return {"cfg": cfg, "code": code_version(), **breadth.measure(out / "L", log=log)}
 
 
+def scenario_d(cfg: dict, out: Path, log) -> dict:
+    """Image downloads against metadata only and links only (bench/download_images.py)."""
+    return {"cfg": cfg, "code": code_version(), **download_images.measure(out / "D", cfg["movies"], log=log)}
+
+
 RUNNERS = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4, "R": scenario_r,
-           "C": scenario_c, "S5": scenario_s5, "M": scenario_m, "L": scenario_l}
+           "C": scenario_c, "S5": scenario_s5, "M": scenario_m, "L": scenario_l, "D": scenario_d}
 
 
 # --- machine and versions ---------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import re
 
 # The start of each scenario's section heading, as bench/RESULTS.md.tmpl writes it.
 HEADINGS = {"S1": "## S1:", "S2": "## S2:", "S3": "## S3:", "S4": "## S4:", "R": "## Requests per movie",
-            "C": "## C:", "S5": "## S5:", "M": "## M:", "L": "## L:"}
+            "C": "## C:", "S5": "## S5:", "M": "## M:", "L": "## L:",
+            "D": "## D:"}
 # The start of the first cell of each scenario's rows in the Targets table.
 TARGETS = {"R": "Requests per movie"}
 MACHINE = "## Machine and versions"
