@@ -1,7 +1,7 @@
 """What every peer shares, so that they all do the same work and write the same fields as the pipeline.
 
 - `Client`: a plain requests.Session client for the same three TMDB calls the pipeline makes
-  (/search/movie, /movie/{id}?append_to_response=credits,external_ids,images, /configuration), as a
+  (/search/movie, /movie/{id}?append_to_response=credits,external_ids,images,..., /configuration), as a
   hand-written script would do them: on a 429 or 5xx the thread waits Retry-After (or backs off) and retries,
   and an optional process-wide request rate spaces requests evenly. The pipeline's client does more (see
   `RateLimiter` below), so the peers show what that discipline is worth.
@@ -24,7 +24,9 @@ from requests.adapters import HTTPAdapter
 from movie_enrichment.model import now_iso
 from movie_enrichment.transforms import extract, fields, matching
 
-APPEND = ("credits", "external_ids", "images")  # the pipeline's APPEND_FOR, metadata then images
+# The pipeline's io.tmdb.DETAILS_PARTS (not imported: that package brings Apache Beam into a plain script); the
+# smoke benchmark's output check fails when the two differ.
+APPEND = ("credits", "external_ids", "images", "keywords", "release_dates", "translations", "videos")
 POSTER_SIZE, BACKDROP_SIZE = "w500", "w1280"
 RETRIES = 5
 
@@ -113,8 +115,7 @@ class Client:
         return list((body or {}).get("movie_results") or [])
 
     def movie_details(self, tmdb_id: int) -> dict | None:
-        return self.get(f"/movie/{int(tmdb_id)}", {"append_to_response": ",".join(APPEND),
-                                                   "include_image_language": "en,null"})
+        return self.get(f"/movie/{int(tmdb_id)}", {"append_to_response": ",".join(APPEND)})
 
 
 def needs_enrichment(record: Any) -> bool:
@@ -155,14 +156,15 @@ def enrich_one(client: Client, image_base: str, key: str, record: dict) -> dict:
         return {"enrichment": dict(prior)}  # a transient failure never erases an earlier success
     ok = status == "ok"
     score = round(score, 4) if isinstance(score, (int, float)) else None
+    explained = {"match": result.match} if ok and result.match else {}
     return {
-        "tmdb": extract.metadata_block(details) if ok else None,
+        "tmdb": extract.metadata_block(details, image_base=image_base) if ok else None,
         "images": extract.images_block(details, image_base, POSTER_SIZE, BACKDROP_SIZE) if ok else None,
         "enrichment": {**prior,
                        "metadata": {"status": status, "updated_at": now, "error": None if ok else error,
-                                    "match_inputs": inputs, "match_score": score},
+                                    "match_inputs": inputs, **explained, "match_score": score},
                        "images": {"status": status, "updated_at": now, "error": None if ok else error,
-                                  "match_inputs": inputs}},
+                                  "match_inputs": inputs, **explained}},
     }
 
 
