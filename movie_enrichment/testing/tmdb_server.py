@@ -28,6 +28,7 @@ import threading
 import time
 import unicodedata
 import urllib.parse
+from typing import Any
 
 try:
     import orjson
@@ -158,7 +159,20 @@ class _Catalog:
         self.keys = sorted(self.index)
         self.popularity = [float(m.get("popularity") or 0.0) for m in movies]
         self.years = [_year(m) for m in movies]
+        # The parts `tmdb_parts` makes, per (film, part): the same every time, until the film is edited (`forget`).
+        self._made: dict[tuple[int, str], Any] = {}
         self.gone: set[int] = set()  # the films deleted (`TmdbServer.remove_movie`): no search finds them
+
+    def _make(self, i: int, part: str, make) -> Any:
+        found = self._made.get((i, part), self._made)
+        if found is self._made:
+            found = self._made[(i, part)] = make(self.movies[i])
+        return found
+
+    def forget(self, i: int) -> None:
+        """Film `i` was edited: its parts are made again."""
+        for key in [key for key in self._made if key[0] == i]:
+            self._made.pop(key, None)
 
     def _matching(self, word: str) -> set[int]:
         """Indexes of movies having `word` as a word or a word prefix (bisect over the sorted keys)."""
@@ -187,7 +201,7 @@ class _Catalog:
     def details(self, i: int, append: list[str], query: dict | None = None) -> dict:
         movie = self.movies[i]
         body = {k: v for k, v in movie.items() if k not in PARTS}
-        body.setdefault("belongs_to_collection", tmdb_parts.collection(movie))
+        body.setdefault("belongs_to_collection", self._make(i, "collection", tmdb_parts.collection))
         for part in append:
             if part in PARTS:
                 body[part] = self.part(i, part, with_id=False, query=query)
@@ -198,12 +212,12 @@ class _Catalog:
         movie = self.movies[i]
         value = dict(movie.get(part) or {})
         if part in tmdb_parts.MADE:
-            value = movie[part] if part in movie else tmdb_parts.MADE[part](movie)
+            value = movie[part] if part in movie else self._make(i, part, tmdb_parts.MADE[part])
         elif part == "credits":
             value.setdefault("cast", [])
             value.setdefault("crew", [])
         elif part == "images":
-            value = tmdb_parts.filter_images(tmdb_parts.images(movie), query or {})
+            value = tmdb_parts.filter_images(self._make(i, "images", tmdb_parts.images), query or {})
         elif part == "external_ids":
             value.setdefault("imdb_id", movie.get("imdb_id"))
         return {"id": movie["id"], **value} if with_id else value
@@ -416,6 +430,7 @@ class TmdbServer:
         when = time.time() if at is None else at.timestamp() if isinstance(at, datetime.datetime) else float(at)
         with self._lock:
             self.catalog.movies[self.catalog.by_id[int(tmdb_id)]].update(fields)
+            self.catalog.forget(self.catalog.by_id[int(tmdb_id)])
             self.changed_at[int(tmdb_id)] = when
 
     def remove_movie(self, tmdb_id: int, merged_into: int | None = None) -> None:
@@ -424,6 +439,7 @@ class TmdbServer:
         with self._lock:
             cat = self.catalog
             i = cat.by_id.pop(int(tmdb_id))
+            cat.forget(i)
             if merged_into is None:
                 cat.gone.add(i)
                 cat.by_imdb = {imdb: j for imdb, j in cat.by_imdb.items() if j != i}
