@@ -13,7 +13,7 @@ import pytest
 from conftest import run_cli
 from PIL import Image
 
-from movie_enrichment.io import files
+from movie_enrichment.io import files, stop
 from movie_enrichment.io.images import CorruptImage, FetchError, ImageFetcher, ImageStore, decode, relative_path
 from movie_enrichment.testing import images as served
 from movie_enrichment.testing.tmdb_server import TmdbServer
@@ -212,6 +212,20 @@ def test_a_write_cut_short_leaves_neither_the_file_nor_a_temporary_one(tmp_path,
     monkeypatch.undo()
     store.write("w92/a.jpg", data)
     assert store.read("w92/a.jpg") == data and store.listing() == {"w92/a.jpg": len(data)}
+
+
+def test_a_process_asked_to_stop_downloads_nothing_more(server):
+    root = served.image_root(server.url)
+    fetcher = ImageFetcher(root)
+    asked = []
+    fetcher._http.request = lambda *args, **kwargs: asked.append(args)
+    stop.request()
+    try:
+        with pytest.raises(stop.StopRequested):
+            fetcher.get(root + "w92/b.jpg", decode)
+    finally:
+        stop.clear()
+    assert asked == []
 
 
 def test_the_fetcher_names_a_cut_image_and_asks_a_corrupt_one_again_after_its_backoff(server):

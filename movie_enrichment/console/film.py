@@ -6,13 +6,13 @@ and images (their languages, and the files `--download_images` stored).
 The child prints one JSON object: {"key": ..., "name": ..., "record": {...}}, or {"error": "..."}.
 """
 
-import asyncio
 import os
 import sys
 from typing import Any
 
 import orjson
 
+from movie_enrichment.console import child
 from movie_enrichment.transforms import extract
 
 # Where a film's ids elsewhere lead (tmdb.external_ids); the others are shown as text.
@@ -74,14 +74,9 @@ def read(path: str, key: str) -> dict:
 
 async def ask(path: str, key: str) -> dict:
     """The film, from a child process reading the database; FilmError when there is none."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "movie_enrichment.console.film", path, key,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    out, _ = await child.communicate()
-    try:
-        answer = orjson.loads(out)
-    except orjson.JSONDecodeError:
-        raise FilmError(f"reading the database failed (exit status {child.returncode})", 500) from None
+    answer, status = await child.answer("movie_enrichment.console.film", path, key)
+    if answer is None:
+        raise FilmError(f"reading the database failed (exit status {status})", 500)
     if "error" in answer:
         raise FilmError(answer["error"], answer.get("status", 404))
     return answer

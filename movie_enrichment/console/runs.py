@@ -13,9 +13,8 @@ import sys
 import time
 from typing import Any
 
-import orjson
-
 from movie_enrichment import api, model
+from movie_enrichment.console import child
 from movie_enrichment.console.identify import TmdbAsker
 from movie_enrichment.console.review import ReviewIndex
 from movie_enrichment.io import files, jsonlines, progress
@@ -236,14 +235,9 @@ class Console:
             if self._counts is not None and stamp == self._counts_stamp:
                 return
             started = time.monotonic()
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "movie_enrichment.console.counts", self.database,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-            out, _ = await child.communicate()
-            try:
-                counts = orjson.loads(out)
-            except orjson.JSONDecodeError:
-                counts = {"error": f"counting the database failed (exit status {child.returncode})"}
+            counts, status = await child.answer("movie_enrichment.console.counts", self.database)
+            if counts is None:
+                counts = {"error": f"counting the database failed (exit status {status})"}
             counts.update(database=self.database, counted_in_seconds=round(time.monotonic() - started, 3))
             self._counts, self._counts_stamp = counts, stamp
 

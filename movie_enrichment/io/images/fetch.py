@@ -2,11 +2,11 @@
 answer asked again, and a one-line reason when it cannot be had."""
 
 import logging
-import time
 from typing import Callable, TypeVar
 
 import urllib3
 
+from movie_enrichment.io import stop
 from movie_enrichment.io.tmdb.observers import Observer
 from movie_enrichment.io.tmdb.transport import USER_AGENT, LimitedRetry, pool_manager
 
@@ -31,11 +31,11 @@ class ImageFetcher:
             TMDB client's policy (`LimitedRetry`, without the API's rate limit: the image host is not the API);
             a body cut off mid-way or one that `check` refuses is asked again here.
         backoff: seconds before the first of these retries, doubled each time (at most 30).
-        sleep: waits between retries; tests pass a fake.
+        sleep: waits between retries (ends when the process is asked to stop); tests pass a fake.
     """
 
     def __init__(self, root: str, concurrency: int = 20, timeout: float = 10.0, retries: int = 5,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+                 backoff: float = 0.5, sleep: Callable[[float], None] = stop.sleep):
         self._http = pool_manager(root, max(1, concurrency), {"User-Agent": USER_AGENT})
         self._retry = LimitedRetry.make(retries, backoff, None, Observer(), None)
         self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
@@ -54,6 +54,7 @@ class ImageFetcher:
         for attempt in range(self._attempts):
             if attempt:
                 self._sleep(min(30.0, self._backoff * 2 ** (attempt - 1)))
+            stop.check()  # a process asked to stop downloads nothing more (its waits end at once: stop.sleep)
             try:
                 response = self._http.request("GET", url, timeout=self._timeout, retries=self._retry,
                                               preload_content=True)
